@@ -26,7 +26,7 @@ import (
 
 // exprSpan is one ${{ }} expression inside a string value.
 type exprSpan struct {
-	start, end int                // byte offsets of "${{" and just past "}}"
+	start, end int                 // byte offsets of "${{" and just past "}}"
 	node       actionlint.ExprNode // nil when the expression does not parse
 }
 

@@ -149,8 +149,8 @@ func Rules() []Rule {
 // LookupRule finds a rule by id ("SP002") or name ("unpinned-action"),
 // case-insensitively.
 func LookupRule(idOrName string) (Rule, bool) {
+	idOrName = strings.TrimSpace(idOrName)
 	for _, r := range allRules {
-		idOrName = strings.TrimSpace(idOrName)
 		if strings.EqualFold(r.ID, idOrName) || strings.EqualFold(r.Name, idOrName) {
 			return r, true
 		}

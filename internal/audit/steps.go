@@ -176,7 +176,7 @@ var untrustedRefPatterns = parsePatterns(
 	"github.event.workflow_run.pull_requests",
 )
 
-var pullRefRE = regexp.MustCompile(`(?:^|[/:\s])pull/[^/\s]+/(?:head|merge)\b|refs/pull/`)
+var pullRefRE = regexp.MustCompile(`(?:^|[/:\s])pull/(?:\$\{\{[^}]*\}\}|[^/\s]+)/(?:head|merge)\b|refs/pull/`)
 
 // referencesUntrustedCode reports whether s names the pull request's code:
 // an expression reading the head ref/SHA/repository, or a refs/pull/ ref.
