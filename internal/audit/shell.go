@@ -102,7 +102,10 @@ func parseScript(script string) []shellCommand {
 		case c == '$' && i+1 < len(masked) && masked[i+1] == '(':
 			endCmd()
 			i++
-		case c == '<' && strings.HasPrefix(masked[i:], "<<") && !strings.HasPrefix(masked[i:], "<<<"):
+		case strings.HasPrefix(masked[i:], "<<<"): // here-string: the word is data
+			endWord()
+			i += 2
+		case strings.HasPrefix(masked[i:], "<<"):
 			endWord()
 			delim, n := heredocDelimiter(masked[i+2:])
 			if delim != "" {
