@@ -19,8 +19,8 @@ package audit
 import (
 	"testing"
 
-	"github.com/rhysd/actionlint"
 	. "github.com/onsi/gomega"
+	"github.com/rhysd/actionlint"
 )
 
 func TestFindExprs(t *testing.T) {
