@@ -12,8 +12,9 @@ import (
 // This file serves repository rulesets (/repos/{owner}/{repo}/rulesets).
 // Rules are validated by type: the type must be one GitHub knows, each type
 // may appear once, its required parameters must be present, and
-// required_status_checks is checked field by field. Ruleset validation
-// errors use GitHub's string form of errors[].
+// required_status_checks is checked field by field. Validation errors use
+// the object form of errors[] that the description declares for these
+// operations (validation-error).
 
 // ruleParams lists each rule type's required parameters (from GitHub's
 // OpenAPI description); nil means the rule takes no parameters.
@@ -148,10 +149,10 @@ func (s *Server) createRuleset(c *call) *reply {
 		return rep
 	}
 	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
-		return validationFailed(docsRulesets, "Name can't be blank")
+		return rulesetInvalid("name", "missing_field", "Name can't be blank")
 	}
 	if in.Enforcement == nil {
-		return validationFailed(docsRulesets, "Enforcement can't be blank")
+		return rulesetInvalid("enforcement", "missing_field", "Enforcement can't be blank")
 	}
 	rs := &RulesetState{Target: "branch", Rules: []RulesetRule{}}
 	if rep := applyRuleset(r, rs, &in); rep != nil {
@@ -194,11 +195,11 @@ func applyRuleset(r *repo, rs *RulesetState, in *rulesetBody) *reply {
 	if in.Name != nil {
 		name := strings.TrimSpace(*in.Name)
 		if name == "" {
-			return validationFailed(docsRulesets, "Name can't be blank")
+			return rulesetInvalid("name", "missing_field", "Name can't be blank")
 		}
 		for _, other := range r.rulesets {
 			if other.ID != rs.ID && strings.EqualFold(other.Name, name) {
-				return validationFailed(docsRulesets, "Name must be unique")
+				return rulesetInvalid("name", "already_exists", "Name must be unique")
 			}
 		}
 		rs.Name = name
@@ -208,7 +209,7 @@ func applyRuleset(r *repo, rs *RulesetState, in *rulesetBody) *reply {
 		case "branch", "tag", "push":
 			rs.Target = *in.Target
 		default:
-			return validationFailed(docsRulesets, fmt.Sprintf("Target %q is not a valid target", *in.Target))
+			return rulesetInvalid("target", "invalid", fmt.Sprintf("Target %q is not a valid target", *in.Target))
 		}
 	}
 	if in.Enforcement != nil {
@@ -216,17 +217,17 @@ func applyRuleset(r *repo, rs *RulesetState, in *rulesetBody) *reply {
 		case "disabled", "active", "evaluate":
 			rs.Enforcement = *in.Enforcement
 		default:
-			return validationFailed(docsRulesets, fmt.Sprintf("Enforcement %q is not a valid enforcement", *in.Enforcement))
+			return rulesetInvalid("enforcement", "invalid", fmt.Sprintf("Enforcement %q is not a valid enforcement", *in.Enforcement))
 		}
 	}
 	if len(in.BypassActors) > 0 && string(in.BypassActors) != "null" {
 		var actors []map[string]any
 		if json.Unmarshal(in.BypassActors, &actors) != nil {
-			return validationFailed(docsRulesets, "bypass_actors must be an array")
+			return rulesetInvalid("bypass_actors", "invalid", "bypass_actors must be an array")
 		}
 		for _, a := range actors {
 			if _, ok := a["actor_type"].(string); !ok {
-				return validationFailed(docsRulesets, "Bypass actor is missing actor_type")
+				return rulesetInvalid("bypass_actors", "missing_field", "Bypass actor is missing actor_type")
 			}
 		}
 		rs.BypassActors = append(json.RawMessage(nil), in.BypassActors...)
@@ -234,7 +235,7 @@ func applyRuleset(r *repo, rs *RulesetState, in *rulesetBody) *reply {
 	if in.Conditions != nil {
 		if rn := in.Conditions.RefName; rn != nil {
 			if bad := invalidRefPatterns(rs.Target, append(append([]string(nil), rn.Include...), rn.Exclude...)); len(bad) > 0 {
-				return validationFailed(docsRulesets, "Invalid target patterns: '"+strings.Join(bad, "', '")+"'")
+				return rulesetInvalid("conditions", "invalid", "Invalid target patterns: '"+strings.Join(bad, "', '")+"'")
 			}
 		}
 		rs.Conditions = *in.Conditions
@@ -243,10 +244,10 @@ func applyRuleset(r *repo, rs *RulesetState, in *rulesetBody) *reply {
 		seen := map[string]bool{}
 		for _, rule := range *in.Rules {
 			if msg := validateRule(rule); msg != "" {
-				return validationFailed(docsRulesets, msg)
+				return rulesetInvalid("rules", "invalid", msg)
 			}
 			if seen[rule.Type] {
-				return validationFailed(docsRulesets, "Invalid rules: '"+rule.Type+"' appears more than once")
+				return rulesetInvalid("rules", "invalid", "Invalid rules: '"+rule.Type+"' appears more than once")
 			}
 			seen[rule.Type] = true
 		}
@@ -301,4 +302,8 @@ func validateRule(rule RulesetRule) string {
 		}
 	}
 	return ""
+}
+
+func rulesetInvalid(field, code, msg string) *reply {
+	return validationFailed(docsRulesets, fieldError{Resource: "Ruleset", Field: field, Code: code, Message: msg})
 }
