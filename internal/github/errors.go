@@ -1,0 +1,85 @@
+package github
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// APIError is an error answer from GitHub. Message is GitHub's, which never holds a secret value.
+type APIError struct {
+	Method string
+	// Route is the route template, e.g. "PUT /repos/{owner}/{repo}/environments/{environment_name}".
+	Route      string
+	StatusCode int
+	Message    string
+	// Errors are GitHub's validation details on 422, flattened to text.
+	Errors []string
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("GitHub %s answered %d", e.Route, e.StatusCode)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	for _, d := range e.Errors {
+		msg += "; " + d
+	}
+	return msg
+}
+
+// RateLimitError says GitHub's rate limit (primary or secondary) is spent until RetryAt.
+// No request with the same credentials is sent before then.
+type RateLimitError struct {
+	Identity  string
+	RetryAt   time.Time
+	Secondary bool
+}
+
+func (e *RateLimitError) Error() string {
+	kind := "primary"
+	if e.Secondary {
+		kind = "secondary"
+	}
+	return fmt.Sprintf("GitHub %s rate limit reached for %s: waiting until %s", kind, e.Identity, e.RetryAt.UTC().Format(time.RFC3339))
+}
+
+func statusOf(err error) int {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode
+	}
+	return 0
+}
+
+// IsNotFound reports a 404.
+func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+// IsUnauthorized reports a 401: the credentials are wrong or expired.
+func IsUnauthorized(err error) bool { return statusOf(err) == http.StatusUnauthorized }
+
+// IsForbidden reports a 403 that is not a rate limit: the credentials lack a permission.
+func IsForbidden(err error) bool { return statusOf(err) == http.StatusForbidden }
+
+// IsValidation reports a 422: GitHub refused a value.
+func IsValidation(err error) bool { return statusOf(err) == http.StatusUnprocessableEntity }
+
+// AsRateLimit returns the rate-limit error in err's chain, if any.
+func AsRateLimit(err error) (*RateLimitError, bool) {
+	var rl *RateLimitError
+	ok := errors.As(err, &rl)
+	return rl, ok
+}
+
+// IsTransient reports an error worth retrying with backoff: a 5xx, or no answer at all.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, ok := AsRateLimit(err); ok {
+		return false
+	}
+	code := statusOf(err)
+	return code == 0 || code >= 500
+}
