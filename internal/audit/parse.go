@@ -28,8 +28,13 @@ import (
 // maxExpandedNodes bounds the size of a document once YAML aliases are
 // expanded. actionlint resolves aliases by sharing nodes, and walking a shared
 // tree costs as much as walking the expanded one, so a small "billion laughs"
-// file would otherwise hang the audit. Real workflows stay far below this.
-const maxExpandedNodes = 200_000
+// file would otherwise hang the audit. Scalars also count by length (one unit
+// per scalarBytesPerNode bytes), because every alias of a long run: script
+// is tokenized again. Real workflows stay far below this: about 3 MB of text.
+const (
+	maxExpandedNodes   = 200_000
+	scalarBytesPerNode = 16
+)
 
 // parseError is why a file could not be audited, with the best known position.
 type parseError struct {
@@ -58,7 +63,7 @@ func parseWorkflow(content []byte) (*actionlint.Workflow, *parseError) {
 		return nil, &parseError{doc.Line, doc.Column, fmt.Sprintf("top level of the file is a %s, not a mapping: this is not a workflow", kindName(doc.Kind))}
 	}
 	if n := expandedSize(&root, map[*yaml.Node]int{}, maxExpandedNodes+1); n > maxExpandedNodes {
-		return nil, &parseError{1, 1, fmt.Sprintf("document expands to more than %d YAML nodes through aliases; refusing to audit it", maxExpandedNodes)}
+		return nil, &parseError{1, 1, fmt.Sprintf("document is too large to audit: over %d YAML nodes or about %d MB of text, counting what aliases expand to", maxExpandedNodes, maxExpandedNodes*scalarBytesPerNode>>20)}
 	}
 
 	wf, errs := actionlint.Parse(content)
@@ -103,7 +108,7 @@ func expandedSize(n *yaml.Node, memo map[*yaml.Node]int, limit int) int {
 		return v
 	}
 	memo[n] = 1 // in progress: breaks alias cycles
-	size := 1
+	size := 1 + len(n.Value)/scalarBytesPerNode
 	if n.Kind == yaml.AliasNode {
 		size += expandedSize(n.Alias, memo, limit)
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package audit
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -27,7 +28,8 @@ import (
 // parser only knows where a scalar starts; for a multi-line run: script we
 // want the line of the offending command or expression, not of "run: |".
 type source struct {
-	lines []string
+	lines   []string
+	scalars map[*actionlint.String]*scalarLayout
 }
 
 func newSource(b []byte) *source {
@@ -35,7 +37,29 @@ func newSource(b []byte) *source {
 	for i, l := range lines {
 		lines[i] = strings.TrimSuffix(l, "\r")
 	}
-	return &source{lines: lines}
+	return &source{lines: lines, scalars: map[*actionlint.String]*scalarLayout{}}
+}
+
+// scalarLayout is what posInValue learns about one scalar, cached because a
+// long script is queried once per command or expression in it, and
+// recomputing would make big files quadratic.
+type scalarLayout struct {
+	literal  bool  // "|" block: value lines map 1:1 to file lines
+	header   int   // line of the block header ("run: |")
+	indent   int   // block content indentation
+	fromLine int   // where the scalar's text starts in the file
+	fromByte int   //   (byte index in that line)
+	toLine   int   // last line of the scalar's extent
+	newlines []int // offsets of '\n' in the value (literal blocks)
+	fallback actionlint.Pos
+	cursors  map[string]*searchCursor
+}
+
+// searchCursor remembers the last occurrence of a needle that was located,
+// so that in-order queries resume the search instead of restarting it.
+type searchCursor struct {
+	off, nth   int // value offset queried, occurrences of needle before it
+	line, byte int // where occurrence nth was found in the file
 }
 
 // posInValue returns the file position of the text needle that starts at
@@ -51,66 +75,116 @@ func (s *source) posInValue(v *actionlint.String, key *actionlint.Pos, off int, 
 	if v == nil || v.Pos == nil {
 		return nil
 	}
-	start := &actionlint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}
 	if nl := strings.IndexByte(needle, '\n'); nl >= 0 {
 		needle = needle[:nl]
 	}
-	L := start.Line
-	if needle == "" || L < 1 || L > len(s.lines) {
-		return start
+	lay := s.layout(v, key)
+	if lay == nil || needle == "" {
+		return &actionlint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}
 	}
 	off = max(0, min(off, len(v.Value)))
-	nth := strings.Count(v.Value[:off], needle)
+	if lay.literal {
+		if p := s.literalPos(v.Value, lay, off, needle); p != nil {
+			return p
+		}
+	}
+	if p := s.searchFrom(v.Value, lay, off, needle); p != nil {
+		return p
+	}
+	fb := lay.fallback
+	return &fb
+}
 
+// layout works out (once per scalar) the style and extent of v in the file.
+func (s *source) layout(v *actionlint.String, key *actionlint.Pos) *scalarLayout {
+	if lay, ok := s.scalars[v]; ok {
+		return lay
+	}
+	lay := s.computeLayout(v, key)
+	s.scalars[v] = lay
+	return lay
+}
+
+func (s *source) computeLayout(v *actionlint.String, key *actionlint.Pos) *scalarLayout {
+	L := v.Pos.Line
+	if L < 1 || L > len(s.lines) {
+		return nil
+	}
 	line := s.lines[L-1]
-	bi, ok := byteIndexOfCol(line, start.Col)
+	bi, ok := byteIndexOfCol(line, v.Pos.Col)
 	if !ok {
-		return start
+		return nil
 	}
 	bi = skipNodeProperties(line, bi)
+	lay := &scalarLayout{fallback: actionlint.Pos{Line: L, Col: v.Pos.Col}, cursors: map[string]*searchCursor{}}
 	if bi < len(line) && (line[bi] == '|' || line[bi] == '>') {
 		first, indent := s.blockContent(L)
 		if first == 0 {
-			return start
+			return nil
 		}
-		if line[bi] == '|' {
-			if p := s.literalPos(v.Value, off, L, indent, needle); p != nil {
-				return p
+		lay.literal = line[bi] == '|'
+		lay.header, lay.indent = L, indent
+		lay.fromLine, lay.toLine = first, s.extentEnd(first, indent-1)
+		lay.fallback = actionlint.Pos{Line: first, Col: indent + 1}
+		if lay.literal {
+			for i := 0; i < len(v.Value); i++ {
+				if v.Value[i] == '\n' {
+					lay.newlines = append(lay.newlines, i)
+				}
 			}
 		}
-		if p := s.search(needle, nth, first, 0, s.extentEnd(first, indent-1)); p != nil {
-			return p
-		}
-		return &actionlint.Pos{Line: first, Col: indent + 1}
+		return lay
 	}
-
 	bound := leadingSpaces(line)
 	if key != nil && key.Line == L {
 		bound = key.Col - 1
 	}
-	if p := s.search(needle, nth, L, bi, s.extentEnd(L, bound)); p != nil {
-		return p
-	}
-	return start
+	lay.fromLine, lay.fromByte, lay.toLine = L, bi, s.extentEnd(L, bound)
+	return lay
 }
 
-// literalPos computes the position of off inside a literal block scalar whose
-// header is on line header and whose content is indented by indent spaces.
+// literalPos computes the position of off inside a literal block scalar.
 // It verifies that needle really is there, so a miscomputed indentation
 // falls back to searching instead of pointing at the wrong column.
-func (s *source) literalPos(value string, off, header, indent int, needle string) *actionlint.Pos {
-	before := value[:off]
-	line := header + 1 + strings.Count(before, "\n")
-	colBytes := off - (strings.LastIndexByte(before, '\n') + 1)
+func (s *source) literalPos(value string, lay *scalarLayout, off int, needle string) *actionlint.Pos {
+	idx := sort.SearchInts(lay.newlines, off) // newlines before off
+	lineStart := 0
+	if idx > 0 {
+		lineStart = lay.newlines[idx-1] + 1
+	}
+	line := lay.header + 1 + idx
 	if line < 1 || line > len(s.lines) {
 		return nil
 	}
 	text := s.lines[line-1]
-	b := indent + colBytes
+	b := lay.indent + off - lineStart
 	if b > len(text) || !strings.HasPrefix(text[b:], needle) {
 		return nil
 	}
 	return &actionlint.Pos{Line: line, Col: utf8.RuneCountInString(text[:b]) + 1}
+}
+
+// searchFrom finds the occurrence of needle in the file that corresponds to
+// the one at off in the value: the nth occurrence within the scalar's extent,
+// where n counts the occurrences before off in the value.
+func (s *source) searchFrom(value string, lay *scalarLayout, off int, needle string) *actionlint.Pos {
+	c := lay.cursors[needle]
+	var nth, line, b int
+	if c != nil && off >= c.off {
+		nth = c.nth + strings.Count(value[c.off:off], needle)
+		if nth == c.nth {
+			return &actionlint.Pos{Line: c.line, Col: utf8.RuneCountInString(s.lines[c.line-1][:c.byte]) + 1}
+		}
+		line, b = s.find(needle, nth-c.nth-1, c.line, c.byte+len(needle), lay.toLine)
+	} else {
+		nth = strings.Count(value[:off], needle)
+		line, b = s.find(needle, nth, lay.fromLine, lay.fromByte, lay.toLine)
+	}
+	if line == 0 {
+		return nil
+	}
+	lay.cursors[needle] = &searchCursor{off: off, nth: nth, line: line, byte: b}
+	return &actionlint.Pos{Line: line, Col: utf8.RuneCountInString(s.lines[line-1][:b]) + 1}
 }
 
 // blockContent finds the first non-blank line after a block scalar header
@@ -141,9 +215,9 @@ func (s *source) extentEnd(line, bound int) int {
 	return end
 }
 
-// search finds the nth (0-based) occurrence of needle between (from, fromByte)
-// and the end of line to.
-func (s *source) search(needle string, nth, from, fromByte, to int) *actionlint.Pos {
+// find skips skip occurrences of needle from (from, fromByte) up to the end
+// of line to and returns the line and byte index of the next one, or 0, 0.
+func (s *source) find(needle string, skip, from, fromByte, to int) (int, int) {
 	for l := from; l <= to && l <= len(s.lines); l++ {
 		text := s.lines[l-1]
 		b := 0
@@ -155,15 +229,14 @@ func (s *source) search(needle string, nth, from, fromByte, to int) *actionlint.
 			if i < 0 {
 				break
 			}
-			if nth == 0 {
-				at := b + i
-				return &actionlint.Pos{Line: l, Col: utf8.RuneCountInString(text[:at]) + 1}
+			if skip == 0 {
+				return l, b + i
 			}
-			nth--
+			skip--
 			b += i + len(needle)
 		}
 	}
-	return nil
+	return 0, 0
 }
 
 // byteIndexOfCol converts a 1-based code point column into a byte index.
