@@ -247,7 +247,7 @@ func TestValidation(t *testing.T) {
 			tc.mutate(obj)
 			u := &unstructured.Unstructured{Object: obj}
 			err := env.Client.Create(context.Background(), u, client.DryRunAll,
-				&client.CreateOptions{Raw: &metav1.CreateOptions{FieldValidation: "Strict"}})
+				client.FieldValidation("Strict"))
 			if len(tc.refused) == 0 {
 				g.Expect(err).NotTo(HaveOccurred())
 				return
