@@ -19,7 +19,6 @@ package audit
 import (
 	"cmp"
 	"fmt"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -90,14 +89,14 @@ func AuditFiles(files map[string][]byte, opts Options) []Finding {
 // is a .yml or .yaml file directly inside a .github/workflows directory
 // (GitHub ignores sub-directories there). Both slash styles are accepted so
 // Windows paths work too.
-func IsWorkflowFile(p string) bool {
-	p = filepath.ToSlash(p)
-	p = strings.ReplaceAll(p, `\`, "/")
-	ext := strings.ToLower(path.Ext(p))
+func IsWorkflowFile(path string) bool {
+	p := strings.ReplaceAll(filepath.ToSlash(path), `\`, "/")
+	slash := strings.LastIndexByte(p, '/')
+	dir, base := p[:max(slash, 0)], p[slash+1:]
+	ext := strings.ToLower(filepath.Ext(base))
 	if ext != ".yml" && ext != ".yaml" {
 		return false
 	}
-	dir := path.Dir(p)
 	return dir == ".github/workflows" || strings.HasSuffix(dir, "/.github/workflows")
 }
 

@@ -23,7 +23,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -55,7 +55,7 @@ func (v *schemaValidator) Validate(instanceJSON []byte) ([]string, error) {
 		return nil, err
 	}
 	errs := v.check(v.root, inst, "$")
-	sort.Strings(errs)
+	slices.Sort(errs)
 	return errs, nil
 }
 

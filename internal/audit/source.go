@@ -17,7 +17,7 @@ limitations under the License.
 package audit
 
 import (
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -147,7 +147,7 @@ func (s *source) computeLayout(v *actionlint.String, key *actionlint.Pos) *scala
 // It verifies that needle really is there, so a miscomputed indentation
 // falls back to searching instead of pointing at the wrong column.
 func (s *source) literalPos(value string, lay *scalarLayout, off int, needle string) *actionlint.Pos {
-	idx := sort.SearchInts(lay.newlines, off) // newlines before off
+	idx, _ := slices.BinarySearch(lay.newlines, off) // newlines before off
 	lineStart := 0
 	if idx > 0 {
 		lineStart = lay.newlines[idx-1] + 1
