@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzAuditFile feeds arbitrary bytes to the engine. It calls auditFile, not
@@ -60,6 +61,48 @@ func FuzzAuditFile(f *testing.F) {
 			}
 			if i > 0 && (findings[i-1].Line > x.Line || (findings[i-1].Line == x.Line && findings[i-1].Column > x.Column)) {
 				t.Fatalf("findings not sorted: %+v", findings)
+			}
+		}
+	})
+}
+
+// FuzzRunScript fuzzes the script of a literal run: block, where most of the
+// hand-written parsing lives (shell tokenizer, expression scanner, position
+// mapping). Besides not panicking, every SP010 finding must point exactly at
+// the "${{" of the expression it reports.
+func FuzzRunScript(f *testing.F) {
+	for _, s := range []string{
+		"echo ${{ github.event.issue.title }}",
+		"a\n  b ${{ github.head_ref }} ${{ github.head_ref }}\n\nc",
+		"docker push x && cosign sign ${{ steps.b.outputs.digest }}",
+		"cat <<EOF\n${{ github.event.comment.body }}\nEOF",
+		"echo '${{ toJSON(github.event.commits.*.message) }}' # ${{",
+		"x=$(ko build .) `crane push a b` ${{ github['head_ref'] }}",
+		"echo ${{\n github.event.issue.body }}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, script string) {
+		if !utf8.ValidString(script) {
+			return
+		}
+		var b strings.Builder
+		b.WriteString("on: issues\npermissions: {}\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: |\n")
+		for _, line := range strings.Split(script, "\n") {
+			b.WriteString("          " + line + "\n")
+		}
+		src := b.String()
+		lines := strings.Split(src, "\n")
+		for _, x := range auditFile("fuzz.yml", []byte(src), Options{}) {
+			if x.Rule != "SP010" {
+				continue
+			}
+			if x.Line < 1 || x.Line > len(lines) {
+				t.Fatalf("SP010 line %d out of range", x.Line)
+			}
+			runes := []rune(strings.TrimSuffix(lines[x.Line-1], "\r"))
+			if x.Column < 1 || x.Column > len(runes) || !strings.HasPrefix(string(runes[x.Column-1:]), "${{") {
+				t.Fatalf("SP010 at %d:%d does not point at an expression in %q", x.Line, x.Column, lines[x.Line-1])
 			}
 		}
 	})
