@@ -18,6 +18,7 @@ type APIError struct {
 	Errors []string
 }
 
+// Error says which route answered what, GitHub's message and details, and what a human can do about it.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("GitHub %s answered %d", e.Route, e.StatusCode)
 	if e.Message != "" {
@@ -26,7 +27,23 @@ func (e *APIError) Error() string {
 	for _, d := range e.Errors {
 		msg += "; " + d
 	}
+	if h := e.hint(); h != "" {
+		msg += " (" + h + ")"
+	}
 	return msg
+}
+
+// hint tells the reader what usually fixes an answer, because GitHub's messages ("Not Found") rarely do.
+func (e *APIError) hint() string {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return "the credentials are wrong, revoked or expired: update the credentials Secret"
+	case http.StatusForbidden:
+		return "the credentials lack a permission: grant the token or GitHub App administration, environments, secrets and actions write access"
+	case http.StatusNotFound:
+		return "it does not exist, or the credentials cannot see it"
+	}
+	return ""
 }
 
 // RateLimitError says GitHub's rate limit (primary or secondary) is spent until RetryAt.
@@ -37,6 +54,7 @@ type RateLimitError struct {
 	Secondary bool
 }
 
+// Error names the limit, the credentials and when requests may resume.
 func (e *RateLimitError) Error() string {
 	kind := "primary"
 	if e.Secondary {
@@ -72,12 +90,41 @@ func AsRateLimit(err error) (*RateLimitError, bool) {
 	return rl, ok
 }
 
+// ErrInvalidCredentials is in the chain of every *CredentialsError, for errors.Is.
+var ErrInvalidCredentials = errors.New("invalid GitHub credentials")
+
+// CredentialsError says a Connection cannot make a client: its credentials are incomplete, ambiguous or
+// unparsable, or its API URL is not usable. Retrying does not help; a human must fix the Secret or the spec.
+// It never holds a credential's value.
+type CredentialsError struct {
+	// SecretKey is the Connection's "namespace/name" of the credentials Secret.
+	SecretKey string
+	// Problem says what is wrong, e.g. "the GitHub App installation id is missing".
+	Problem string
+}
+
+// Error names the Secret, the problem and the two valid shapes of credentials.
+func (e *CredentialsError) Error() string {
+	return fmt.Sprintf("credentials Secret %s: %s; it must hold a token, or a GitHub App id, installation id and PEM private key",
+		e.SecretKey, e.Problem)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidCredentials) true.
+func (e *CredentialsError) Unwrap() error { return ErrInvalidCredentials }
+
+// IsInvalidCredentials reports a *CredentialsError: a human must fix the credentials Secret or the API URL.
+func IsInvalidCredentials(err error) bool { return errors.Is(err, ErrInvalidCredentials) }
+
 // IsTransient reports an error worth retrying with backoff: a 5xx, or no answer at all.
+// Rate limits (wait until RetryAt) and invalid credentials (a human must act) are not transient.
 func IsTransient(err error) bool {
 	if err == nil {
 		return false
 	}
 	if _, ok := AsRateLimit(err); ok {
+		return false
+	}
+	if IsInvalidCredentials(err) {
 		return false
 	}
 	code := statusOf(err)
