@@ -1,0 +1,75 @@
+package github
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metric names, exported so dashboards and tests spell them once.
+const (
+	// MetricRequests counts requests GitHub answered (or that failed on the network), by method, route
+	// template and status code; "304" is a read served from the ETag cache, "error" is no answer.
+	MetricRequests = "securepipeline_github_requests_total"
+	// MetricRateLimitRemaining is the primary rate limit left per credentials identity, from x-ratelimit-remaining.
+	MetricRateLimitRemaining = "securepipeline_github_rate_limit_remaining"
+	// MetricRateLimited counts requests refused without touching the network because a rate limit holds,
+	// by identity and kind ("primary" or "secondary").
+	MetricRateLimited = "securepipeline_github_rate_limited_total"
+)
+
+// metrics are the collectors one factory records into.
+type metrics struct {
+	requests  *prometheus.CounterVec
+	remaining *prometheus.GaugeVec
+	limited   *prometheus.CounterVec
+}
+
+// newMetrics registers the collectors with reg. A registry that already has them (a second factory in
+// one process, as in tests) keeps its collectors and this factory shares them, instead of panicking.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricRequests,
+			Help: "GitHub REST API requests by method, route template and status code (304: answered from the ETag cache; error: no answer).",
+		}, []string{"method", "route", "code"}),
+		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricRateLimitRemaining,
+			Help: "GitHub primary rate limit remaining, per credentials identity.",
+		}, []string{"identity"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricRateLimited,
+			Help: "GitHub requests refused locally while a primary or secondary rate limit holds, per identity.",
+		}, []string{"identity", "kind"}),
+	}
+	var err error
+	if m.requests, err = register(reg, m.requests); err != nil {
+		return nil, err
+	}
+	if m.remaining, err = register(reg, m.remaining); err != nil {
+		return nil, err
+	}
+	if m.limited, err = register(reg, m.limited); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register registers c, or returns the equal collector reg already has.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	return c, err
+}
+
+func rateKind(e *RateLimitError) string {
+	if e.Secondary {
+		return "secondary"
+	}
+	return "primary"
+}
