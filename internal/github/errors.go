@@ -18,7 +18,8 @@ type APIError struct {
 	Errors []string
 }
 
-// Error says which route answered what, GitHub's message and details, and what a human can do about it.
+// Error says which route answered what, with GitHub's message and details. Callers add what to do,
+// because that depends on what they were doing.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("GitHub %s answered %d", e.Route, e.StatusCode)
 	if e.Message != "" {
@@ -27,23 +28,7 @@ func (e *APIError) Error() string {
 	for _, d := range e.Errors {
 		msg += "; " + d
 	}
-	if h := e.hint(); h != "" {
-		msg += " (" + h + ")"
-	}
 	return msg
-}
-
-// hint tells the reader what usually fixes an answer, because GitHub's messages ("Not Found") rarely do.
-func (e *APIError) hint() string {
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		return "the credentials are wrong, revoked or expired: update the credentials Secret"
-	case http.StatusForbidden:
-		return "the credentials lack a permission: grant the token or GitHub App administration, environments, secrets and actions write access"
-	case http.StatusNotFound:
-		return "it does not exist, or the credentials cannot see it"
-	}
-	return ""
 }
 
 // RateLimitError says GitHub's rate limit (primary or secondary) is spent until RetryAt.
