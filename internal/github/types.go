@@ -102,6 +102,8 @@ type WorkflowPermissions struct {
 type Ruleset struct {
 	ID   int64
 	Name string
+	// Target is "branch", "tag" or "push"; Create and Update send "branch" when it is empty.
+	Target string
 	// Enforcement is "active", "evaluate" or "disabled".
 	Enforcement string
 	// IncludeRefs are ref_name conditions, e.g. "~DEFAULT_BRANCH".
@@ -159,7 +161,8 @@ type Client interface {
 	// SetWorkflowPermissions writes them.
 	SetWorkflowPermissions(ctx context.Context, owner, repo string, p WorkflowPermissions) error
 
-	// ListRulesets lists the repository's own rulesets (not inherited ones).
+	// ListRulesets lists the repository's own rulesets (not inherited ones). GitHub lists summaries: ID,
+	// Name, Target and Enforcement are set, refs and status checks are not (GetRuleset reads those).
 	ListRulesets(ctx context.Context, owner, repo string) ([]Ruleset, error)
 	// GetRuleset reads one ruleset in full; a missing one is a NotFound error.
 	GetRuleset(ctx context.Context, owner, repo string, id int64) (*Ruleset, error)
