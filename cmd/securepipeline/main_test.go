@@ -14,6 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+//nolint:goconst // table tests repeat positions, rule ids and arguments on purpose
 package main
 
 import (
@@ -109,28 +110,50 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "audit --help", args: []string{"audit", "-h"}, code: 0, stdout: []string{"Exit status"}},
 		{name: "no path", args: []string{"audit"}, code: 2, stderr: []string{"no PATH given"}},
 		{name: "unknown flag", args: []string{"audit", "--color", p("clean")}, code: 2, stderr: []string{"-color"}},
-		{name: "unknown format", args: []string{"audit", "--format", "xml", p("clean")}, code: 2, stderr: []string{`unknown --format "xml"`}},
-		{name: "unknown rule", args: []string{"audit", "--disable", "SP001,SP042", p("clean")}, code: 2, stderr: []string{`unknown rule "SP042"`}},
+		{
+			name: "unknown format", args: []string{"audit", "--format", "xml", p("clean")}, code: 2,
+			stderr: []string{`unknown --format "xml"`},
+		},
+		{
+			name: "unknown rule", args: []string{"audit", "--disable", "SP001,SP042", p("clean")}, code: 2,
+			stderr: []string{`unknown rule "SP042"`},
+		},
 		{name: "missing path", args: []string{"audit", p("nope.yml")}, code: 2, stderr: []string{"cannot read", "nope.yml"}},
 		{name: "clean file", args: []string{"audit", p("clean/ci.yml")}, code: 0, noStdout: true, stderrNone: true},
 		{name: "clean dir", args: []string{"audit", p("clean")}, code: 0, noStdout: true, stderrNone: true},
 		{name: "explicit file of any name", args: []string{"audit", p("notes.txt")}, code: 0, noStdout: true},
 		{
 			name: "repository dir audits .github/workflows only", args: []string{"audit", p("repo")}, code: 1,
-			stdout:    []string{filepath.Join("repo", ".github", "workflows", "bad.yaml") + ":7:15: SP002 unpinned-action: ", "bad.yaml:4:3: SP003 missing-permissions: "},
+			stdout: []string{
+				filepath.Join("repo", ".github", "workflows", "bad.yaml") + ":7:15: SP002 unpinned-action: ",
+				"bad.yaml:4:3: SP003 missing-permissions: ",
+			},
 			stdoutNot: []string{"docker-compose", "ci.yml"},
 		},
 		{
 			name: "plain dir is not recursive", args: []string{"audit", p("mixed")}, code: 1,
 			stdout: []string{"mixed" + string(filepath.Separator) + "bad.yml:7:15"}, stdoutNot: []string{"nested"},
 		},
-		{name: "flags after paths", args: []string{"audit", p("mixed"), "--disable", "SP002", "--disable=missing-permissions"}, code: 0, noStdout: true},
+		{
+			name: "flags after paths",
+			args: []string{"audit", p("mixed"), "--disable", "SP002", "--disable=missing-permissions"},
+			code: 0, noStdout: true,
+		},
 		{name: "double dash", args: []string{"audit", "--format=json", "--", p("clean")}, code: 0, stdout: []string{"[]"}},
-		{name: "parse error is a finding", args: []string{"audit", p("broken.yml")}, code: 1, stdout: []string{"SP000 parse-error"}},
+		{
+			name: "parse error is a finding", args: []string{"audit", p("broken.yml")}, code: 1,
+			stdout: []string{"SP000 parse-error"},
+		},
 		{name: "empty dir warns", args: []string{"audit", p("empty")}, code: 0, stderr: []string{"warning: no *.yml"}},
-		{name: "rules", args: []string{"rules"}, code: 0, stdout: []string{"SP000", "SP010", "template-injection", "SEVERITY"}},
+		{
+			name: "rules", args: []string{"rules"}, code: 0,
+			stdout: []string{"SP000", "SP010", "template-injection", "SEVERITY"},
+		},
 		{name: "rules json", args: []string{"rules", "--format", "json"}, code: 0, stdout: []string{`"id": "SP005"`}},
-		{name: "rules bad format", args: []string{"rules", "--format", "sarif"}, code: 2, stderr: []string{"unknown --format"}},
+		{
+			name: "rules bad format", args: []string{"rules", "--format", "sarif"}, code: 2,
+			stderr: []string{"unknown --format"},
+		},
 		{name: "rules extra arg", args: []string{"rules", "x"}, code: 2, stderr: []string{"unexpected argument"}},
 		{name: "version", args: []string{"version"}, code: 0, stdout: []string{"securepipeline "}},
 	}
@@ -250,8 +273,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 		cmd.Stdout = &stdout
 		err := cmd.Run()
 		code := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
+		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
 			code = exitErr.ExitCode()
 		} else {
 			g.Expect(err).NotTo(HaveOccurred())

@@ -48,7 +48,7 @@ func collectFiles(paths []string, stderr io.Writer) (map[string][]byte, error) {
 				return nil, fmt.Errorf("cannot read %s: %w", dir, unwrapPathError(err))
 			}
 			if len(list) == 0 {
-				fmt.Fprintf(stderr, "securepipeline: warning: no *.yml or *.yaml files in %s\n", dir)
+				say(stderr, "securepipeline: warning: no *.yml or *.yaml files in %s\n", dir)
 			}
 		} else {
 			list = []string{filepath.Clean(p)}

@@ -38,6 +38,13 @@ const (
 	exitUsage    = 2
 )
 
+// Output formats.
+const (
+	formatText  = "text"
+	formatJSON  = "json"
+	formatSARIF = "sarif"
+)
+
 // version is set at link time: go build -ldflags "-X main.version=v1.2.3".
 var version = ""
 
@@ -62,7 +69,7 @@ Rules are documented in docs/rules.md; list them with "securepipeline rules".
 // run is the whole program, minus os.Exit, so tests can drive it.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usageText)
+		say(stderr, usageText)
 		return exitUsage
 	}
 	switch args[0] {
@@ -71,10 +78,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "securepipeline %s\n", toolVersion())
+		say(stdout, "securepipeline %s\n", toolVersion())
 		return exitClean
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usageText)
+		say(stdout, usageText)
 		return exitClean
 	default:
 		return usageError(stderr, "unknown command %q", args[0])
@@ -82,9 +89,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func usageError(stderr io.Writer, format string, args ...any) int {
-	fmt.Fprintf(stderr, "securepipeline: "+format+"\n", args...)
-	fmt.Fprintln(stderr, `Run "securepipeline help" for usage.`)
+	say(stderr, "securepipeline: "+format+"\n", args...)
+	say(stderr, "Run \"securepipeline help\" for usage.\n")
 	return exitUsage
+}
+
+// say prints to the terminal. A failure to print a diagnostic cannot be
+// reported anywhere else, so it is deliberately ignored; the findings output
+// itself is checked.
+func say(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
 }
 
 // listFlag collects comma-separated values of a repeatable flag.
@@ -93,7 +107,7 @@ type listFlag []string
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
+	for s := range strings.SplitSeq(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			*l = append(*l, s)
 		}
@@ -104,20 +118,20 @@ func (l *listFlag) Set(v string) error {
 func runAudit(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported below, in one place
-	format := fs.String("format", "text", "")
+	format := fs.String("format", formatText, "")
 	var disabled listFlag
 	fs.Var(&disabled, "disable", "")
 
 	paths, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usageText)
+		say(stdout, usageText)
 		return exitClean
 	}
 	if err != nil {
 		return usageError(stderr, "audit: %v", err)
 	}
 	switch *format {
-	case "text", "json", "sarif":
+	case formatText, formatJSON, formatSARIF:
 	default:
 		return usageError(stderr, "audit: unknown --format %q (want text, json or sarif)", *format)
 	}
@@ -132,21 +146,21 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 
 	files, err := collectFiles(paths, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "securepipeline: %v\n", err)
+		say(stderr, "securepipeline: %v\n", err)
 		return exitUsage
 	}
 	findings := audit.AuditFiles(files, audit.Options{Disabled: disabled})
 
 	switch *format {
-	case "json":
+	case formatJSON:
 		err = audit.WriteJSON(stdout, findings)
-	case "sarif":
+	case formatSARIF:
 		err = audit.WriteSARIF(stdout, relativeToWorkDir(findings), toolVersion())
 	default:
 		err = audit.WriteText(stdout, findings)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "securepipeline: writing output: %v\n", err)
+		say(stderr, "securepipeline: writing output: %v\n", err)
 		return exitUsage
 	}
 	if len(findings) > 0 {
@@ -203,7 +217,7 @@ func relativeToWorkDir(findings []audit.Finding) []audit.Finding {
 func runRules(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	format := fs.String("format", "text", "")
+	format := fs.String("format", formatText, "")
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, "rules: %v", err)
 	}
@@ -211,7 +225,7 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "rules: unexpected argument %q", fs.Arg(0))
 	}
 	switch *format {
-	case "json":
+	case formatJSON:
 		type ruleJSON struct {
 			ID       string         `json:"id"`
 			Name     string         `json:"name"`
@@ -229,11 +243,11 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 		if err := enc.Encode(out); err != nil {
 			return exitUsage
 		}
-	case "text":
+	case formatText:
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSEVERITY\tSUMMARY")
+		say(tw, "ID\tNAME\tSEVERITY\tSUMMARY\n")
 		for _, r := range audit.Rules() {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Severity, r.Summary)
+			say(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Severity, r.Summary)
 		}
 		if err := tw.Flush(); err != nil {
 			return exitUsage

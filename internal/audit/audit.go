@@ -77,7 +77,7 @@ func AuditFile(path string, content []byte, opts Options) (findings []Finding) {
 // AuditFiles audits several files, keyed by path, and returns all findings
 // sorted by file, line, column and rule.
 func AuditFiles(files map[string][]byte, opts Options) []Finding {
-	var all []Finding
+	all := make([]Finding, 0, len(files))
 	for p, b := range files {
 		all = append(all, AuditFile(p, b, opts)...)
 	}

@@ -85,8 +85,9 @@ func (sp exprSpan) paths(s string) []exprPath {
 
 // exprPaths returns the property chains of every expression in s.
 func exprPaths(s string) []exprPath {
-	var out []exprPath
-	for _, sp := range findExprs(s) {
+	spans := findExprs(s)
+	out := make([]exprPath, 0, len(spans))
+	for _, sp := range spans {
 		out = append(out, sp.paths(s)...)
 	}
 	return out
@@ -352,15 +353,15 @@ func alwaysEquals(v *actionlint.String, job *actionlint.Job, want string) bool {
 	return true
 }
 
-// mayEqual reports whether v may be want at run time. Unknown values may: this
-// is used for risky settings, which count unless proven off.
-func mayEqual(v *actionlint.String, job *actionlint.Job, want string) bool {
+// mayBeTrue reports whether v may be "true" at run time. Unknown values may:
+// this is used for risky settings, which count unless proven off.
+func mayBeTrue(v *actionlint.String, job *actionlint.Job) bool {
 	vals, known := possibleValues(v, job)
 	if !known {
 		return true
 	}
 	for _, x := range vals {
-		if strings.EqualFold(strings.TrimSpace(x), want) {
+		if strings.EqualFold(strings.TrimSpace(x), "true") {
 			return true
 		}
 	}

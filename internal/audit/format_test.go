@@ -14,6 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+//nolint:goconst // table tests repeat positions, rule ids and arguments on purpose
 package audit
 
 import (

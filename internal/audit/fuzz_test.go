@@ -88,13 +88,13 @@ func FuzzRunScript(f *testing.F) {
 		}
 		var b strings.Builder
 		b.WriteString("on: issues\npermissions: {}\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: |\n")
-		for _, line := range strings.Split(script, "\n") {
+		for line := range strings.SplitSeq(script, "\n") {
 			b.WriteString("          " + line + "\n")
 		}
 		src := b.String()
 		lines := strings.Split(src, "\n")
 		for _, x := range auditFile("fuzz.yml", []byte(src), Options{}) {
-			if x.Rule != "SP010" {
+			if x.Rule != ruleTemplateInjection.ID {
 				continue
 			}
 			if x.Line < 1 || x.Line > len(lines) {

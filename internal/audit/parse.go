@@ -81,17 +81,14 @@ func parseWorkflow(content []byte) (*actionlint.Workflow, *parseError) {
 
 // yamlError extracts message and position from go-yaml's error types.
 func yamlError(err error) *parseError {
-	var pe *yaml.ParserError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*yaml.ParserError](err); ok {
 		return &parseError{pe.Line, pe.Column, "invalid YAML: " + pe.Message}
 	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
+	if te, ok := errors.AsType[*yaml.TypeError](err); ok && len(te.Errors) > 0 {
 		e := te.Errors[0]
 		return &parseError{e.Line, e.Column, "invalid YAML: " + e.Err.Error()}
 	}
-	var ue *yaml.UnmarshalError
-	if errors.As(err, &ue) {
+	if ue, ok := errors.AsType[*yaml.UnmarshalError](err); ok {
 		return &parseError{ue.Line, ue.Column, "invalid YAML: " + ue.Err.Error()}
 	}
 	return &parseError{0, 0, "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}

@@ -18,6 +18,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -90,8 +91,8 @@ func (a *auditor) inspectImages(job *actionlint.Job) imageJob {
 func (a *auditor) inspectImageAction(job *actionlint.Job, e *actionlint.ExecAction, ij *imageJob, publish func(*actionlint.Pos, string)) {
 	switch {
 	case usesAction(e.Uses, "docker/build-push-action"), usesAction(e.Uses, "docker/bake-action"):
-		name := strings.SplitN(strings.TrimSpace(e.Uses.Value), "@", 2)[0]
-		if in := input(e, "push"); in != nil && mayEqual(in.Value, job, "true") {
+		name, _, _ := strings.Cut(strings.TrimSpace(e.Uses.Value), "@")
+		if in := input(e, "push"); in != nil && mayBeTrue(in.Value, job) {
 			publish(in.Value.Pos, name+" with push: "+strings.TrimSpace(in.Value.Value))
 		}
 		if in := input(e, "outputs"); in != nil && outputPushes(in.Value.Value) {
@@ -155,6 +156,12 @@ func isSBOMFormat(s string) bool {
 	return strings.HasPrefix(s, "spdx") || strings.HasPrefix(s, "cyclonedx")
 }
 
+// Subcommands shared by several container tools.
+const (
+	subPush  = "push"
+	subBuild = "build"
+)
+
 // containerCLIValued are global flags of docker/podman/nerdctl (and of
 // "compose") that take a separate value, so that "docker --context ci push"
 // is still recognised as a push.
@@ -171,15 +178,15 @@ func pushesImage(c shellCommand, env func(string) string) bool {
 	case "docker", "podman", "nerdctl":
 		sub := c.subcommand(3, containerCLIValued...)
 		switch sub[0] {
-		case "push":
+		case subPush:
 			return true
 		case "image", "manifest", "compose":
-			return sub[1] == "push"
-		case "build":
+			return sub[1] == subPush
+		case subBuild:
 			return buildPushes(c)
 		case "buildx":
 			switch sub[1] {
-			case "build", "b", "bake":
+			case subBuild, "b", "bake":
 				return buildPushes(c)
 			case "imagetools":
 				return sub[2] == "create" && !c.boolFlag("--dry-run")
@@ -187,15 +194,15 @@ func pushesImage(c shellCommand, env func(string) string) bool {
 		}
 	case "buildah":
 		sub := c.subcommand(2, containerCLIValued...)
-		return sub[0] == "push" || (sub[0] == "manifest" && sub[1] == "push")
+		return sub[0] == subPush || (sub[0] == "manifest" && sub[1] == subPush)
 	case "crane", "gcrane":
 		switch c.subcommand(1)[0] {
-		case "push", "copy", "cp", "append", "mutate":
+		case subPush, "copy", "cp", "append", "mutate":
 			return true
 		}
 	case "ko":
 		switch c.subcommand(1)[0] {
-		case "build", "publish", "resolve", "apply", "create", "run":
+		case subBuild, "publish", "resolve", "apply", "create", "run":
 			return koPushes(c, env)
 		}
 	case "skopeo":
@@ -213,12 +220,7 @@ func buildPushes(c shellCommand) bool {
 	if c.boolFlag("--push") {
 		return true
 	}
-	for _, a := range c.flagValues("--output", "-o") {
-		if outputPushes(a) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.flagValues("--output", "-o"), outputPushes)
 }
 
 // koPushes: ko publishes to $KO_DOCKER_REPO unless told to build locally
@@ -280,7 +282,7 @@ func producesSBOM(c shellCommand) bool {
 		if sub[0] == "sbom" {
 			return true
 		}
-		if sub[0] == "build" || (sub[0] == "buildx" && (sub[1] == "build" || sub[1] == "b" || sub[1] == "bake")) {
+		if sub[0] == subBuild || (sub[0] == "buildx" && (sub[1] == subBuild || sub[1] == "b" || sub[1] == "bake")) {
 			if c.boolFlag("--sbom") || (c.hasFlagWithValue("--sbom") && !c.flagSetTo("--sbom", "false")) {
 				return true
 			}

@@ -72,104 +72,113 @@ func (v *schemaValidator) check(schemaAny, inst any, at string) []string {
 		}
 		return v.check(defs[name], inst, at) // draft-04: siblings of $ref are ignored
 	}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
-
 	if t, ok := schema["type"]; ok && !typeMatches(t, inst) {
-		fail("type %v expected, got %T", t, inst)
-		return errs
+		return []string{fmt.Sprintf("%s: type %v expected, got %T", at, t, inst)}
 	}
-	if enum, ok := schema["enum"].([]any); ok {
-		found := false
-		for _, e := range enum {
-			found = found || reflect.DeepEqual(e, inst)
-		}
-		if !found {
-			fail("%v not in enum %v", inst, enum)
-		}
+	var errs []string
+	if enum, ok := schema["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, inst) }) {
+		errs = append(errs, fmt.Sprintf("%s: %v not in enum %v", at, inst, enum))
 	}
 	switch x := inst.(type) {
 	case map[string]any:
-		props, _ := schema["properties"].(map[string]any)
-		for _, r := range asSlice(schema["required"]) {
-			if _, ok := x[r.(string)]; !ok {
-				fail("required property %q missing", r)
-			}
-		}
-		for k, val := range x {
-			if ps, ok := props[k]; ok {
-				errs = append(errs, v.check(ps, val, at+"."+k)...)
-				continue
-			}
-			switch ap := schema["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("additional property %q not allowed", k)
-				}
-			case map[string]any:
-				errs = append(errs, v.check(ap, val, at+"."+k)...)
-			}
-		}
+		errs = append(errs, v.checkObject(schema, x, at)...)
 	case []any:
-		if m, ok := schema["minItems"].(float64); ok && float64(len(x)) < m {
-			fail("fewer than %v items", m)
-		}
-		if u, _ := schema["uniqueItems"].(bool); u {
-			seen := map[string]bool{}
-			for _, e := range x {
-				b, _ := json.Marshal(e)
-				if seen[string(b)] {
-					fail("duplicate item %s", b)
-				}
-				seen[string(b)] = true
-			}
-		}
-		if items, ok := schema["items"]; ok {
-			for i, e := range x {
-				errs = append(errs, v.check(items, e, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
+		errs = append(errs, v.checkArray(schema, x, at)...)
 	case float64:
 		if m, ok := schema["minimum"].(float64); ok && x < m {
-			fail("%v below minimum %v", x, m)
+			errs = append(errs, fmt.Sprintf("%s: %v below minimum %v", at, x, m))
 		}
 		if m, ok := schema["maximum"].(float64); ok && x > m {
-			fail("%v above maximum %v", x, m)
+			errs = append(errs, fmt.Sprintf("%s: %v above maximum %v", at, x, m))
 		}
 	case string:
-		if p, ok := schema["pattern"].(string); ok {
-			re, err := v.pattern(p)
-			if err != nil {
-				fail("bad pattern %q: %v", p, err)
-			} else if !re.MatchString(x) {
-				fail("%q does not match %q", x, p)
-			}
-		}
-		if f, ok := schema["format"].(string); ok {
-			if err := checkFormat(f, x); err != nil {
-				fail("%q is not a valid %s: %v", x, f, err)
-			}
+		errs = append(errs, v.checkString(schema, x, at)...)
+	}
+	return append(errs, v.checkCombinators(schema, inst, at)...)
+}
+
+func (v *schemaValidator) checkObject(schema, x map[string]any, at string) []string {
+	var errs []string
+	props, _ := schema["properties"].(map[string]any)
+	for _, r := range asSlice(schema["required"]) {
+		if _, ok := x[r.(string)]; !ok {
+			errs = append(errs, fmt.Sprintf("%s: required property %q missing", at, r))
 		}
 	}
-	if anyOf := asSlice(schema["anyOf"]); len(anyOf) > 0 {
-		ok := false
-		for _, s := range anyOf {
-			ok = ok || len(v.check(s, inst, at)) == 0
+	for k, val := range x {
+		if ps, ok := props[k]; ok {
+			errs = append(errs, v.check(ps, val, at+"."+k)...)
+			continue
 		}
-		if !ok {
-			fail("matches none of anyOf")
+		switch ap := schema["additionalProperties"].(type) {
+		case bool:
+			if !ap {
+				errs = append(errs, fmt.Sprintf("%s: additional property %q not allowed", at, k))
+			}
+		case map[string]any:
+			errs = append(errs, v.check(ap, val, at+"."+k)...)
 		}
 	}
-	if oneOf := asSlice(schema["oneOf"]); len(oneOf) > 0 {
-		n := 0
-		for _, s := range oneOf {
+	return errs
+}
+
+func (v *schemaValidator) checkArray(schema map[string]any, x []any, at string) []string {
+	var errs []string
+	if m, ok := schema["minItems"].(float64); ok && float64(len(x)) < m {
+		errs = append(errs, fmt.Sprintf("%s: fewer than %v items", at, m))
+	}
+	if u, _ := schema["uniqueItems"].(bool); u {
+		seen := map[string]bool{}
+		for _, e := range x {
+			b, _ := json.Marshal(e)
+			if seen[string(b)] {
+				errs = append(errs, fmt.Sprintf("%s: duplicate item %s", at, b))
+			}
+			seen[string(b)] = true
+		}
+	}
+	if items, ok := schema["items"]; ok {
+		for i, e := range x {
+			errs = append(errs, v.check(items, e, fmt.Sprintf("%s[%d]", at, i))...)
+		}
+	}
+	return errs
+}
+
+func (v *schemaValidator) checkString(schema map[string]any, x, at string) []string {
+	var errs []string
+	if p, ok := schema["pattern"].(string); ok {
+		re, err := v.pattern(p)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: bad pattern %q: %v", at, p, err))
+		} else if !re.MatchString(x) {
+			errs = append(errs, fmt.Sprintf("%s: %q does not match %q", at, x, p))
+		}
+	}
+	if f, ok := schema["format"].(string); ok {
+		if err := checkFormat(f, x); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %q is not a valid %s: %v", at, x, f, err))
+		}
+	}
+	return errs
+}
+
+func (v *schemaValidator) checkCombinators(schema map[string]any, inst any, at string) []string {
+	matching := func(key string) (n, of int) {
+		subs := asSlice(schema[key])
+		for _, s := range subs {
 			if len(v.check(s, inst, at)) == 0 {
 				n++
 			}
 		}
-		if n != 1 {
-			fail("matches %d of oneOf, want exactly 1", n)
-		}
+		return n, len(subs)
+	}
+	var errs []string
+	if n, of := matching("anyOf"); of > 0 && n == 0 {
+		errs = append(errs, at+": matches none of anyOf")
+	}
+	if n, of := matching("oneOf"); of > 0 && n != 1 {
+		errs = append(errs, fmt.Sprintf("%s: matches %d of oneOf, want exactly 1", at, n))
 	}
 	return errs
 }

@@ -19,6 +19,7 @@ package audit
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -39,109 +40,149 @@ type shellCommand struct {
 // here-documents (whose bodies are data, not commands). ${{ }} expressions
 // are kept inside the word they appear in.
 func parseScript(script string) []shellCommand {
-	masked := maskExpressions(script)
-	var (
-		cmds     []shellCommand
-		words    []string
-		starts   []int
-		cur      strings.Builder
-		curStart = -1
-		heredocs []string // delimiters whose bodies start after the next newline
-	)
-	endWord := func() {
-		if curStart >= 0 {
-			words = append(words, cur.String())
-			starts = append(starts, curStart)
-		}
-		cur.Reset()
-		curStart = -1
+	s := &scriptScanner{script: script, masked: maskExpressions(script), curStart: -1}
+	for i := 0; i < len(s.masked); i++ {
+		i = s.step(i)
 	}
-	endCmd := func() {
-		endWord()
-		if c, ok := newShellCommand(script, words, starts); ok {
-			cmds = append(cmds, c)
-		}
-		words, starts = nil, nil
-	}
-	add := func(at int, s string) {
-		if curStart < 0 {
-			curStart = at
-		}
-		cur.WriteString(s)
-	}
+	s.endCmd()
+	return s.cmds
+}
 
-	for i := 0; i < len(masked); i++ {
-		c := masked[i]
-		switch {
-		case c == '\\' && i+1 < len(masked):
-			if masked[i+1] == '\n' {
-				endWord() // line continuation
-			} else {
-				add(i, script[i+1:i+2])
-			}
+// scriptScanner is the state of parseScript. Decisions are taken on masked
+// (expressions blanked out) while word text is copied from script, so that
+// an expression containing quotes or separators stays one intact word.
+type scriptScanner struct {
+	script, masked string
+	cmds           []shellCommand
+	words          []string
+	starts         []int
+	cur            strings.Builder
+	curStart       int      // offset of the current word, -1 between words
+	heredocs       []string // delimiters whose bodies start after the next newline
+}
+
+// step consumes the byte at i (and possibly more) and returns the index of
+// the last byte consumed.
+func (s *scriptScanner) step(i int) int {
+	switch c := s.masked[i]; {
+	case c == '\\':
+		return s.escape(i)
+	case c == ' ' || c == '\t' || c == '\r':
+		s.endWord()
+	case c == '\n':
+		return s.newline(i)
+	case strings.IndexByte(";|()`&<>", c) >= 0 || strings.HasPrefix(s.masked[i:], "$("):
+		return s.operator(i)
+	case c == '#' && s.curStart < 0:
+		for i+1 < len(s.masked) && s.masked[i+1] != '\n' {
 			i++
-		case c == ' ' || c == '\t' || c == '\r':
-			endWord()
-		case c == '\n':
-			endCmd()
-			for _, delim := range heredocs {
-				i = skipHeredoc(masked, i, delim)
-			}
-			heredocs = nil
-		case c == ';' || c == '|' || c == '(' || c == ')' || c == '`':
-			endCmd()
-		case c == '&' && i > 0 && (masked[i-1] == '>' || masked[i-1] == '<'): // 2>&1
-			endWord()
-		case c == '&':
-			if i+1 < len(masked) && masked[i+1] == '>' { // &> redirection
-				endWord()
-				i++
-				continue
-			}
-			endCmd()
-		case c == '$' && i+1 < len(masked) && masked[i+1] == '(':
-			endCmd()
-			i++
-		case strings.HasPrefix(masked[i:], "<<<"): // here-string: the word is data
-			endWord()
-			i += 2
-		case strings.HasPrefix(masked[i:], "<<"):
-			endWord()
-			delim, n := heredocDelimiter(masked[i+2:])
-			if delim != "" {
-				heredocs = append(heredocs, delim)
-			}
-			i += 1 + n
-		case c == '<' || c == '>':
-			endWord()
-		case c == '#' && curStart < 0:
-			for i+1 < len(masked) && masked[i+1] != '\n' {
-				i++
-			}
-		case c == '\'':
-			end := strings.IndexByte(masked[i+1:], '\'')
-			if end < 0 {
-				end = len(masked) - i - 1
-			}
-			add(i, script[i+1:i+1+end])
-			i += end + 1
-		case c == '"':
-			j := i + 1
-			var b strings.Builder
-			for ; j < len(masked) && masked[j] != '"'; j++ {
-				if masked[j] == '\\' && j+1 < len(masked) && strings.IndexByte("\"\\$`", masked[j+1]) >= 0 {
-					j++
-				}
-				b.WriteByte(script[j])
-			}
-			add(i, b.String())
-			i = j
-		default:
-			add(i, script[i:i+1])
 		}
+	case c == '\'':
+		return s.singleQuoted(i)
+	case c == '"':
+		return s.doubleQuoted(i)
+	default:
+		s.add(i, s.script[i:i+1])
 	}
-	endCmd()
-	return cmds
+	return i
+}
+
+func (s *scriptScanner) escape(i int) int {
+	switch {
+	case i+1 >= len(s.masked):
+		s.add(i, s.script[i:i+1])
+		return i
+	case s.masked[i+1] == '\n':
+		s.endWord() // line continuation
+	default:
+		s.add(i, s.script[i+1:i+2])
+	}
+	return i + 1
+}
+
+func (s *scriptScanner) newline(i int) int {
+	s.endCmd()
+	for _, delim := range s.heredocs {
+		i = skipHeredoc(s.masked, i, delim)
+	}
+	s.heredocs = nil
+	return i
+}
+
+// operator handles separators, substitutions and redirections.
+func (s *scriptScanner) operator(i int) int {
+	rest := s.masked[i:]
+	switch {
+	case strings.HasPrefix(rest, "$("):
+		s.endCmd()
+		return i + 1
+	case strings.HasPrefix(rest, "<<<"): // here-string: the word is data
+		s.endWord()
+		return i + 2
+	case strings.HasPrefix(rest, "<<"):
+		s.endWord()
+		delim, n := heredocDelimiter(rest[2:])
+		if delim != "" {
+			s.heredocs = append(s.heredocs, delim)
+		}
+		return i + 1 + n
+	case rest[0] == '<' || rest[0] == '>':
+		s.endWord()
+	case strings.HasPrefix(rest, "&>"):
+		s.endWord()
+		return i + 1
+	case rest[0] == '&' && i > 0 && (s.masked[i-1] == '>' || s.masked[i-1] == '<'): // 2>&1
+		s.endWord()
+	default: // ; | & ( ) `
+		s.endCmd()
+	}
+	return i
+}
+
+func (s *scriptScanner) singleQuoted(i int) int {
+	end := strings.IndexByte(s.masked[i+1:], '\'')
+	if end < 0 {
+		end = len(s.masked) - i - 1
+	}
+	s.add(i, s.script[i+1:i+1+end])
+	return i + end + 1
+}
+
+func (s *scriptScanner) doubleQuoted(i int) int {
+	j := i + 1
+	var b strings.Builder
+	for ; j < len(s.masked) && s.masked[j] != '"'; j++ {
+		if s.masked[j] == '\\' && j+1 < len(s.masked) && strings.IndexByte("\"\\$`", s.masked[j+1]) >= 0 {
+			j++
+		}
+		b.WriteByte(s.script[j])
+	}
+	s.add(i, b.String())
+	return j
+}
+
+func (s *scriptScanner) add(at int, text string) {
+	if s.curStart < 0 {
+		s.curStart = at
+	}
+	s.cur.WriteString(text)
+}
+
+func (s *scriptScanner) endWord() {
+	if s.curStart >= 0 {
+		s.words = append(s.words, s.cur.String())
+		s.starts = append(s.starts, s.curStart)
+	}
+	s.cur.Reset()
+	s.curStart = -1
+}
+
+func (s *scriptScanner) endCmd() {
+	s.endWord()
+	if c, ok := newShellCommand(s.words, s.starts); ok {
+		s.cmds = append(s.cmds, c)
+	}
+	s.words, s.starts = nil, nil
 }
 
 // maskExpressions replaces the inside of ${{ }} expressions with letters of
@@ -205,7 +246,7 @@ var assignmentRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 
 // newShellCommand strips environment assignments, shell keywords and
 // wrappers such as sudo or env from words and names the program that runs.
-func newShellCommand(script string, words []string, starts []int) (shellCommand, bool) {
+func newShellCommand(words []string, starts []int) (shellCommand, bool) {
 	var c shellCommand
 	i := 0
 	for i < len(words) {
@@ -266,11 +307,8 @@ func (c shellCommand) positionals(valued ...string) []string {
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i]
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			for _, v := range valued {
-				if a == v {
-					i++
-					break
-				}
+			if slices.Contains(valued, a) {
+				i++
 			}
 			continue
 		}

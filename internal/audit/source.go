@@ -84,7 +84,7 @@ func (s *source) posInValue(v *actionlint.String, key *actionlint.Pos, off int, 
 	}
 	off = max(0, min(off, len(v.Value)))
 	if lay.literal {
-		if p := s.literalPos(v.Value, lay, off, needle); p != nil {
+		if p := s.literalPos(lay, off, needle); p != nil {
 			return p
 		}
 	}
@@ -146,7 +146,7 @@ func (s *source) computeLayout(v *actionlint.String, key *actionlint.Pos) *scala
 // literalPos computes the position of off inside a literal block scalar.
 // It verifies that needle really is there, so a miscomputed indentation
 // falls back to searching instead of pointing at the wrong column.
-func (s *source) literalPos(value string, lay *scalarLayout, off int, needle string) *actionlint.Pos {
+func (s *source) literalPos(lay *scalarLayout, off int, needle string) *actionlint.Pos {
 	idx, _ := slices.BinarySearch(lay.newlines, off) // newlines before off
 	lineStart := 0
 	if idx > 0 {

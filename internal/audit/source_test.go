@@ -14,6 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+//nolint:goconst // table tests repeat positions, rule ids and arguments on purpose
 package audit
 
 import (
@@ -25,11 +26,11 @@ import (
 	. "github.com/onsi/gomega"
 )
 
-// positionsOf returns "line:col" for the findings of rule in src.
-func positionsOf(src, rule string) []string {
+// sp010Positions returns "line:col" of the SP010 findings in src.
+func sp010Positions(src string) []string {
 	var out []string
 	for _, f := range AuditFile("w.yml", []byte(src), Options{}) {
-		if f.Rule == rule {
+		if f.Rule == ruleTemplateInjection.ID {
 			out = append(out, fmt.Sprintf("%d:%d", f.Line, f.Column))
 		}
 	}
@@ -42,12 +43,12 @@ func TestPositionsSurviveLineEndingsAndUnicode(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	lf := string(b)
 	crlf := strings.ReplaceAll(lf, "\n", "\r\n")
-	g.Expect(positionsOf(crlf, "SP010")).To(Equal(positionsOf(lf, "SP010")))
-	g.Expect(positionsOf(lf, "SP010")).To(Equal([]string{"10:24", "11:26"}))
+	g.Expect(sp010Positions(crlf)).To(Equal(sp010Positions(lf)))
+	g.Expect(sp010Positions(lf)).To(Equal([]string{"10:24", "11:26"}))
 
 	// Columns count code points, like the YAML parser.
 	uni := "on: issues\npermissions: {}\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: |\n          echo \"héllo ✓ ${{ github.event.issue.title }}\"\n"
-	g.Expect(positionsOf(uni, "SP010")).To(Equal([]string{"8:25"}))
+	g.Expect(sp010Positions(uni)).To(Equal([]string{"8:25"}))
 }
 
 func TestScriptPositions(t *testing.T) {
@@ -73,7 +74,7 @@ func TestScriptPositions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			NewWithT(t).Expect(positionsOf(head+tc.step, "SP010")).To(Equal(tc.want))
+			NewWithT(t).Expect(sp010Positions(head + tc.step)).To(Equal(tc.want))
 		})
 	}
 }

@@ -150,7 +150,7 @@ func (a *auditor) checkPinned(uses *actionlint.String, what string) {
 		name, ref := v[:at], v[at+1:]
 		switch {
 		case commitSHARE.MatchString(ref):
-		case shortSHARE.MatchString(ref) && strings.IndexAny(ref, "abcdefABCDEF") >= 0:
+		case shortSHARE.MatchString(ref) && strings.ContainsAny(ref, "abcdefABCDEF"):
 			a.report(uses.Pos, ruleUnpinnedAction,
 				"%s %s is pinned to the abbreviated SHA %q, which can collide with a branch or tag name; use the full 40-character commit SHA", what, name, ref)
 		default:
