@@ -14,16 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command securepipeline audits GitHub Actions workflows for supply-chain
-// weaknesses (see docs/rules.md).
-//
-//	securepipeline audit [--format text|json|sarif] [--disable SP00x,...] PATH...
-//	securepipeline rules [--format text|json]
-//	securepipeline version
-//
-// The exit status is 0 when no finding is reported, 1 when there are
-// findings and 2 on usage or read errors. All the logic lives in
-// internal/audit; this command only parses arguments and reads files.
 package main
 
 import "os"

@@ -72,8 +72,22 @@ func (a *auditor) inspectImages(job *actionlint.Job) imageJob {
 		if r == nil {
 			continue
 		}
-		env := func(name string) string { return a.envValue(job, step, name) }
+		// Variables exported earlier in the same script shadow env: ones.
+		exported := map[string]string{}
+		env := func(name string) string {
+			if v, ok := exported[name]; ok {
+				return v
+			}
+			return a.envValue(job, step, name)
+		}
 		for _, c := range parseScript(r.Run.Value) {
+			if c.name == "export" {
+				for _, arg := range c.args {
+					if k, v, ok := strings.Cut(arg, "="); ok {
+						exported[k] = v
+					}
+				}
+			}
 			if pushesImage(c, env) {
 				publish(a.src.posInValue(r.Run, r.RunPos, c.offset, c.word), fmt.Sprintf("`%s`", commandLine(c, 2)))
 			}
