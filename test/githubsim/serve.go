@@ -97,15 +97,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, r: r, route: rt, params: params, base: baseURL(r)}
 
 	f := s.faults.take(rt.key)
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			rec.Status = 0
-			return
-		}
+	failing := f.Reset || f.SecondaryRateLimit || f.Status != 0
+	// A failing fault's latency delays the failure; a latency-only fault
+	// delays an admitted request (below), so it counts as in flight.
+	if failing && !sleepCtx(r, f.Latency) {
+		rec.Status = 0
+		return
 	}
 	if f.Reset {
 		rec.Status = 0
@@ -141,6 +138,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeReply(w, denial, &snap)
 		return
 	}
+	ended := false
+	defer func() {
+		if !ended { // client gone during latency, or a handler panic
+			s.limits.end(id.key, id.limit, false, s.now())
+		}
+	}()
+	if !sleepCtx(r, f.Latency) {
+		rec.Status = 0
+		return
+	}
 	c.now = s.now()
 	rep := s.runHandler(c)
 	conditional := r.Method == http.MethodGet && rep.status == http.StatusOK
@@ -151,12 +158,29 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	notModified := conditional && etagMatches(r.Header.Get("If-None-Match"), etag)
 	// A 304 does not count against the primary budget, as on GitHub.
 	snap = s.limits.end(id.key, id.limit, charge && notModified, s.now())
+	ended = true
 	if notModified {
 		rep = &reply{status: http.StatusNotModified}
 		body = nil
 	}
 	rec.Status = rep.status
 	s.writeBody(w, rep, body, etag, &snap)
+}
+
+// sleepCtx waits d unless the client goes away first; it reports whether the
+// request should go on.
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // runHandler runs the route's handler under the state lock: shared for

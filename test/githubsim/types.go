@@ -162,9 +162,12 @@ type RequestRecord struct {
 }
 
 // Fault describes an injected failure on a route (see Server.SetFault).
-// Faults are applied after routing and before authentication, in this order:
-// Latency (then the request continues unless another field is set), Reset,
-// SecondaryRateLimit, Status.
+// Faults are applied after routing. A fault with Reset, SecondaryRateLimit
+// or Status fails the request (after Latency, if set) before authentication
+// and rate limiting, in that order of precedence. A latency-only fault delays
+// a request after it has been authenticated and admitted by the rate
+// limiter, so the slow request counts as in flight for the concurrency
+// limit, as a slow GitHub response would.
 type Fault struct {
 	// Latency delays the response.
 	Latency time.Duration `json:"latency"`
