@@ -229,6 +229,19 @@ func TestRunJSONAndSARIF(t *testing.T) {
 	g.Expect(stdout).To(ContainSubstring(`"results": []`))
 }
 
+func TestDanglingSymlink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks need privileges on Windows")
+	}
+	g := NewWithT(t)
+	root := writeTree(t, map[string]string{"ok.yml": cleanWorkflow})
+	g.Expect(os.Symlink(filepath.Join(root, "gone.yml"), filepath.Join(root, "link.yml"))).To(Succeed())
+	code, stdout, stderr := runCLI("audit", root)
+	g.Expect(code).To(Equal(2))
+	g.Expect(stdout).To(BeEmpty())
+	g.Expect(stderr).To(ContainSubstring("cannot read " + filepath.Join(root, "link.yml")))
+}
+
 func TestUnreadableFile(t *testing.T) {
 	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
 		t.Skip("permissions are not enforced for root or on Windows")
