@@ -20,15 +20,21 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"strings"
+	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -37,6 +43,7 @@ import (
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/internal/controller"
+	githubapi "github.com/secure-pipeline/operator/internal/github"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -63,6 +70,9 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var tlsOpts []func(*tls.Config)
+	var githubAPIURL, watchNamespaces string
+	var syncPeriod time.Duration
+	var maxConcurrentReconciles int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -80,6 +90,15 @@ func main() {
 		"The directory that contains the metrics server certificate.")
 	flag.StringVar(&metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
 	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
+	flag.StringVar(&githubAPIURL, "github-api-url", controller.DefaultAPIURL,
+		"The GitHub REST API base URL used by pipelines without spec.github.apiURL "+
+			"(e.g. https://github.example.com/api/v3/ for GitHub Enterprise Server).")
+	flag.DurationVar(&syncPeriod, "sync-period", controller.DefaultSyncPeriod,
+		"How often an unchanged SecurePipeline is compared with GitHub, to detect and revert drift.")
+	flag.StringVar(&watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces to watch for SecurePipelines and Secrets; empty watches all namespaces.")
+	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
+		"How many SecurePipelines are reconciled at once (requests with one GitHub token are serialised regardless).")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers")
 	opts := zap.Options{
@@ -162,6 +181,13 @@ func main() {
 		Scheme:                 scheme,
 		Metrics:                metricsServerOptions,
 		WebhookServer:          webhookServer,
+		Cache:                  cacheOptions(watchNamespaces),
+		Client: client.Options{Cache: &client.CacheOptions{
+			// Secret data is never cached: the reconciler reads the few Secrets it needs uncached, and
+			// watches Secrets as metadata only.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "201ae3c5.securepipeline.dev",
@@ -183,8 +209,13 @@ func main() {
 	}
 
 	if err := (&controller.SecurePipelineReconciler{
-		Client: mgr.GetClient(),
-		Scheme: mgr.GetScheme(),
+		Client:        mgr.GetClient(),
+		Scheme:        mgr.GetScheme(),
+		APIReader:     mgr.GetAPIReader(),
+		Recorder:      mgr.GetEventRecorderFor("securepipeline-controller"), //nolint:staticcheck // see the field's comment
+		GitHub:        githubapi.NewFactory(githubapi.FactoryOptions{UserAgent: "secure-pipeline-operator"}),
+		DefaultAPIURL: githubAPIURL,
+		SyncPeriod:    syncPeriod,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "securepipeline")
 		os.Exit(1)
@@ -205,4 +236,18 @@ func main() {
 		setupLog.Error(err, "Failed to run manager")
 		os.Exit(1)
 	}
+}
+
+// cacheOptions restricts the informer caches to the namespaces in --watch-namespaces, if any.
+func cacheOptions(watchNamespaces string) cache.Options {
+	opts := cache.Options{}
+	for _, ns := range strings.Split(watchNamespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if opts.DefaultNamespaces == nil {
+				opts.DefaultNamespaces = map[string]cache.Config{}
+			}
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
 }

@@ -1,5 +1,9 @@
 package v1alpha1
 
+// ReconcileRequestAnnotation asks for an immediate resync when its value changes (as Flux's
+// reconcile.fluxcd.io/requestedAt does); status.lastHandledReconcileAt echoes the value handled.
+const ReconcileRequestAnnotation = "ci.securepipeline.dev/reconcile-requested-at"
+
 // Condition types. Ready, Reconciling and Stalled follow kstatus: Ready is "normal-true" (True is good);
 // Reconciling and Stalled are "abnormal-true" (present and True only while something is in flight or
 // a human must act). The per-concern conditions are normal-true.

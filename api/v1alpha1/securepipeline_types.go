@@ -477,6 +477,11 @@ type SecurePipelineStatus struct {
 	// lastSyncTime is when GitHub last matched the spec.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// lastHandledReconcileAt is the value of the ci.securepipeline.dev/reconcile-requested-at annotation
+	// last handled: set the annotation (e.g. to the current time) to ask for an immediate resync.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 }
 
 // EnvironmentStatus is a declared environment as GitHub holds it.

@@ -18,46 +18,319 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"k8s.io/client-go/tools/record"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
+	githubapi "github.com/secure-pipeline/operator/internal/github"
 )
 
-// SecurePipelineReconciler reconciles a SecurePipeline object
+const (
+	// Finalizer lets the operator clean GitHub up (deletionPolicy: Delete) before the pipeline goes.
+	Finalizer = "ci.securepipeline.dev/finalizer"
+
+	// DefaultSyncPeriod is how often an unchanged pipeline is compared with GitHub to revert drift.
+	DefaultSyncPeriod = 10 * time.Minute
+
+	// DefaultAPIURL is GitHub.com's REST API.
+	DefaultAPIURL = "https://api.github.com/"
+
+	// transientGrace is how many transient failures in a row are shown as Reconciling before a concern
+	// (and Ready) turns False: one 502 must not page anyone.
+	transientGrace = 3
+
+	// maxDeleteAttempts bounds how often deletion retries GitHub clean-up before letting go.
+	maxDeleteAttempts = 5
+)
+
+// SecurePipelineReconciler makes GitHub match SecurePipelines.
 type SecurePipelineReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
+	// APIReader reads Secrets uncached: the manager never holds Secret data in its informer cache.
+	APIReader client.Reader
+	// Recorder records core/v1 Events. The events.k8s.io recorder merges events of one reason into a
+	// series that keeps only the first note, which would hide all but the first change made on GitHub.
+	Recorder record.EventRecorder
+	// GitHub builds GitHub clients from credentials; tests hand in one aimed at the simulator.
+	GitHub githubapi.Factory
+	// DefaultAPIURL is used when spec.github.apiURL is empty (the --github-api-url flag).
+	DefaultAPIURL string
+	// SyncPeriod is the periodic resync that detects and reverts drift on GitHub.
+	SyncPeriod time.Duration
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+
+	mu sync.Mutex
+	// transientFailures counts transient failures in a row per pipeline.
+	transientFailures map[types.UID]int
+	// deleteAttempts counts failed clean-up attempts per deleting pipeline.
+	deleteAttempts map[types.UID]int
+	// audits remembers each pipeline's last workflow audit (see workflow_audit.go).
+	audits map[types.UID]*auditResult
+	// ids caches reviewer logins and team slugs resolved to GitHub ids.
+	ids *idCache
 }
 
-// +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
-// Reconcile is part of the main kubernetes reconciliation loop which aims to
-// move the current state of the cluster closer to the desired state.
-// TODO(user): Modify the Reconcile function to compare the state specified by
-// the SecurePipeline object against the actual cluster state, and then
-// perform operations to make the cluster state reflect the state specified by
-// the user.
-//
-// For more details, check Reconcile and its Result here:
-// - https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/reconcile
-func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	_ = logf.FromContext(ctx)
-
-	// TODO(user): your logic here
-
-	return ctrl.Result{}, nil
+// pipelineState is what one reconcile of one pipeline knows.
+type pipelineState struct {
+	p    *civ1alpha1.SecurePipeline
+	gh   githubapi.Client
+	repo *githubapi.Repository
+	// audit is the workflow audit's latest result, nil when the audit is disabled or has not run.
+	audit *auditResult
+	// changed is set when a sub-reconciler wrote to GitHub.
+	changed bool
+	// requeueAfter is the earliest time a sub-reconciler wants to run again (0: the sync period).
+	requeueAfter time.Duration
 }
 
-// SetupWithManager sets up the controller with the Manager.
+func (s *pipelineState) wantRequeue(after time.Duration) {
+	if after > 0 && (s.requeueAfter == 0 || after < s.requeueAfter) {
+		s.requeueAfter = after
+	}
+}
+
+// concern is one sub-reconciler and the condition it owns.
+type concern struct {
+	condition string
+	run       func(ctx context.Context, s *pipelineState) error
+}
+
+func (r *SecurePipelineReconciler) concerns() []concern {
+	return []concern{
+		{civ1alpha1.WorkflowsCompliantCondition, r.reconcileWorkflowAudit},
+		{civ1alpha1.RepositorySettingsReadyCondition, r.reconcileRepositorySettings},
+		{civ1alpha1.EnvironmentsReadyCondition, r.reconcileEnvironments},
+		{civ1alpha1.CredentialsReadyCondition, r.reconcileCredentials},
+		{civ1alpha1.DCOEnforcedCondition, r.reconcileDCO},
+	}
+}
+
+// Reconcile makes GitHub match one SecurePipeline and reports what it found in the pipeline's status.
+func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	log := logf.FromContext(ctx)
+	p := &civ1alpha1.SecurePipeline{}
+	if err := r.Get(ctx, req.NamespacedName, p); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+
+	if !p.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, p)
+	}
+	if !controllerutil.ContainsFinalizer(p, Finalizer) {
+		patch := client.MergeFrom(p.DeepCopy())
+		controllerutil.AddFinalizer(p, Finalizer)
+		if err := r.Patch(ctx, p, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the finalizer to SecurePipeline %s: %w", req.NamespacedName, err)
+		}
+	}
+
+	// A new generation shows as Reconciling at once, before any GitHub call, so that kubectl wait,
+	// Argo CD and Flux do not read the old Ready as the answer to the new spec.
+	if p.Status.ObservedGeneration != p.Generation && !p.Spec.Suspend {
+		if err := r.markReconciling(ctx, p); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	base := p.DeepCopy()
+	outcome := &runOutcome{}
+	defer func() {
+		r.summarize(p, outcome)
+		if err := r.Status().Patch(ctx, p, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+			log.Error(err, "patching the status")
+			if retErr == nil {
+				retErr = err
+			}
+		}
+		r.emitTransitions(p, base)
+	}()
+
+	if p.Spec.Suspend {
+		outcome.suspended = true
+		log.V(1).Info("suspended: no GitHub calls until spec.suspend is false")
+		return ctrl.Result{}, nil
+	}
+
+	res, err := r.reconcileGitHub(ctx, p, outcome)
+	return res, err
+}
+
+// reconcileGitHub connects, checks ownership, and runs the concerns in order.
+func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline, outcome *runOutcome) (ctrl.Result, error) {
+	if winner, err := r.repositoryOwner(ctx, p); err != nil {
+		return ctrl.Result{}, err
+	} else if winner != nil {
+		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
+			"repository %s is already managed by SecurePipeline %s/%s, created earlier; this pipeline writes nothing to GitHub until that one is deleted",
+			p.RepositoryFullName(), winner.Namespace, winner.Name))
+		return r.result(p, outcome, nil)
+	}
+
+	gh, err := r.connect(ctx, p)
+	if err != nil {
+		outcome.fail("", err)
+		return r.result(p, outcome, nil)
+	}
+	s := &pipelineState{p: p, gh: gh}
+	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
+	if err != nil {
+		if githubapi.IsNotFound(err) {
+			err = stalling(civ1alpha1.RepositoryNotFoundReason,
+				"repository %s was not found on GitHub, or the credentials in Secret %s/%s cannot see it: check spec.repository and the token's repository access",
+				p.RepositoryFullName(), p.Namespace, p.Spec.GitHub.CredentialsSecretRef.Name)
+		} else {
+			err = classify(err, "reading repository "+p.RepositoryFullName())
+		}
+		outcome.fail("", err)
+		return r.result(p, outcome, nil)
+	}
+	s.repo = repo
+	p.Status.RepositoryID = repo.ID
+
+	for _, c := range r.concerns() {
+		err := c.run(ctx, s)
+		if err == nil {
+			continue
+		}
+		outcome.fail(c.condition, err)
+		if st, ok := asStalling(err); ok && st.local {
+			continue
+		}
+		break
+	}
+	outcome.changed = s.changed
+	return r.result(p, outcome, s)
+}
+
+// result turns a run's outcome into what controller-runtime should do next.
+func (r *SecurePipelineReconciler) result(p *civ1alpha1.SecurePipeline, o *runOutcome, s *pipelineState) (ctrl.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o.transient != nil {
+		r.transientFailures[p.UID]++
+		o.transientCount = r.transientFailures[p.UID]
+		// The error makes controller-runtime retry with exponential backoff.
+		return ctrl.Result{}, o.transient
+	}
+	delete(r.transientFailures, p.UID)
+	if o.waiting != nil {
+		return ctrl.Result{RequeueAfter: o.waiting.after}, nil
+	}
+	after := r.SyncPeriod
+	if s != nil && s.requeueAfter > 0 && s.requeueAfter < after {
+		after = s.requeueAfter
+	}
+	return ctrl.Result{RequeueAfter: after}, nil
+}
+
+// markReconciling records, before any work, that a new generation is being reconciled.
+func (r *SecurePipelineReconciler) markReconciling(ctx context.Context, p *civ1alpha1.SecurePipeline) error {
+	base := p.DeepCopy()
+	apimeta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
+		Type: civ1alpha1.ReconcilingCondition, Status: metav1.ConditionTrue, Reason: civ1alpha1.ProgressingReason,
+		Message: fmt.Sprintf("reconciling generation %d", p.Generation), ObservedGeneration: p.Generation,
+	})
+	if apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.ReadyCondition) == nil {
+		apimeta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
+			Type: civ1alpha1.ReadyCondition, Status: metav1.ConditionUnknown, Reason: civ1alpha1.ProgressingReason,
+			Message: "reconciliation in progress", ObservedGeneration: p.Generation,
+		})
+	}
+	if err := r.Status().Patch(ctx, p, client.MergeFrom(base)); err != nil {
+		return fmt.Errorf("marking SecurePipeline %s/%s as reconciling: %w", p.Namespace, p.Name, err)
+	}
+	return nil
+}
+
+// connect reads the credentials Secret (uncached) and returns a GitHub client for it.
+func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.SecurePipeline) (githubapi.Client, error) {
+	ref := p.Spec.GitHub.CredentialsSecretRef.Name
+	secret := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, stalling(civ1alpha1.CredentialsSecretNotFoundReason,
+				"the GitHub credentials Secret %s/%s (spec.github.credentialsSecretRef) does not exist: create it with a \"token\" key, or \"appID\", \"installationID\" and \"privateKey\"",
+				p.Namespace, ref)
+		}
+		return nil, fmt.Errorf("reading the GitHub credentials Secret %s/%s: %w", p.Namespace, ref, err)
+	}
+	creds, err := credentialsFromSecret(secret)
+	if err != nil {
+		return nil, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+	}
+	apiURL := p.Spec.GitHub.APIURL
+	if apiURL == "" {
+		apiURL = r.DefaultAPIURL
+	}
+	gh, err := r.GitHub.ClientFor(ctx, githubapi.Connection{
+		APIURL:        withTrailingSlash(apiURL),
+		SecretKey:     p.Namespace + "/" + ref,
+		SecretVersion: secret.ResourceVersion,
+		Credentials:   creds,
+	})
+	if err != nil {
+		return nil, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+	}
+	return gh, nil
+}
+
+// SetupWithManager registers the reconciler, its indexes and its watches.
 func (r *SecurePipelineReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&civ1alpha1.SecurePipeline{}).
+	r.init(mgr)
+	if err := r.setupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	return r.watches(ctrl.NewControllerManagedBy(mgr).For(&civ1alpha1.SecurePipeline{})).
 		Named("securepipeline").
 		Complete(r)
+}
+
+func (r *SecurePipelineReconciler) init(mgr ctrl.Manager) {
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorderFor("securepipeline-controller") //nolint:staticcheck // see Recorder
+	}
+	if r.DefaultAPIURL == "" {
+		r.DefaultAPIURL = DefaultAPIURL
+	}
+	if r.SyncPeriod <= 0 {
+		r.SyncPeriod = DefaultSyncPeriod
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	r.transientFailures = map[types.UID]int{}
+	r.deleteAttempts = map[types.UID]int{}
+	r.audits = map[types.UID]*auditResult{}
+	r.ids = newIDCache(r.SyncPeriod)
+}
+
+func withTrailingSlash(u string) string {
+	if u != "" && u[len(u)-1] != '/' {
+		return u + "/"
+	}
+	return u
 }

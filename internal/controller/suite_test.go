@@ -1,116 +1,271 @@
-/*
-Copyright 2026.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
-package controller
+package controller_test
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
+	corev1 "k8s.io/api/core/v1"
+		apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
-	// +kubebuilder:scaffold:imports
+	"github.com/secure-pipeline/operator/internal/controller"
+	githubapi "github.com/secure-pipeline/operator/internal/github"
+	"github.com/secure-pipeline/operator/internal/testenv"
+	"github.com/secure-pipeline/operator/test/githubsim"
 )
 
-// These tests use Ginkgo (BDD-style Go testing framework). Refer to
-// http://onsi.github.io/ginkgo/ to learn more about Ginkgo.
-
+// The suite runs one manager with the real reconciler against a real kube-apiserver. Each test starts its
+// own GitHub simulator and points its pipelines at it through spec.github.apiURL, so tests do not share
+// GitHub state.
 var (
-	ctx       context.Context
-	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
-	cfg       *rest.Config
-	k8sClient client.Client
+	env *testenv.Env
+	k8s client.Client
+	// logs holds everything the manager logged at debug verbosity, for the leak tests.
+	logs = &syncBuffer{}
 )
 
-func TestControllers(t *testing.T) {
-	RegisterFailHandler(Fail)
+const (
+	testToken = "ghp_suiteTokenForTheSimulator000000000001"
+	timeout   = 30 * time.Second
+	poll      = 100 * time.Millisecond
+)
 
-	RunSpecs(t, "Controller Suite")
+func TestMain(m *testing.M) {
+	logf.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true), zap.Level(zapDebug())))
+	var err error
+	env, err = testenv.Start(testenv.Options{ExtraCRDDirs: extraCRDDirs()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	k8s = env.Client
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := startManager(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = env.Stop()
+		os.Exit(1)
+	}
+	code := m.Run()
+	cancel()
+	_ = env.Stop()
+	os.Exit(code)
 }
 
-var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-
-	ctx, cancel = context.WithCancel(context.TODO())
-
-	var err error
-	err = civ1alpha1.AddToScheme(scheme.Scheme)
-	Expect(err).NotTo(HaveOccurred())
-
-	// +kubebuilder:scaffold:scheme
-
-	By("bootstrapping test environment")
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-
-	// Retrieve the first found binary directory to allow running tests from IDEs
-	if getFirstFoundEnvTestBinaryDir() != "" {
-		testEnv.BinaryAssetsDirectory = getFirstFoundEnvTestBinaryDir()
-	}
-
-	// cfg is defined in this file globally.
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(cfg).NotTo(BeNil())
-
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(k8sClient).NotTo(BeNil())
-})
-
-var _ = AfterSuite(func() {
-	By("tearing down the test environment")
-	cancel()
-	err := testEnv.Stop()
-	Expect(err).NotTo(HaveOccurred())
-})
-
-// getFirstFoundEnvTestBinaryDir locates the first binary in the specified path.
-// ENVTEST-based tests depend on specific binaries, usually located in paths set by
-// controller-runtime. When running tests directly (e.g., via an IDE) without using
-// Makefile targets, the 'BinaryAssetsDirectory' must be explicitly configured.
-//
-// This function streamlines the process by finding the required binaries, similar to
-// setting the 'KUBEBUILDER_ASSETS' environment variable. To ensure the binaries are
-// properly set up, run 'make setup-envtest' beforehand.
-func getFirstFoundEnvTestBinaryDir() string {
-	basePath := filepath.Join("..", "..", "bin", "k8s")
-	entries, err := os.ReadDir(basePath)
+func startManager(ctx context.Context) error {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Client: client.Options{Cache: &client.CacheOptions{
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+		Controller: config.Controller{MaxConcurrentReconciles: 4, SkipNameValidation: ptr.To(true)},
+	})
 	if err != nil {
-		logf.Log.Error(err, "Failed to read directory", "path", basePath)
-		return ""
+		return fmt.Errorf("creating the manager: %w", err)
 	}
-	for _, entry := range entries {
-		if entry.IsDir() {
-			return filepath.Join(basePath, entry.Name())
+	r := &controller.SecurePipelineReconciler{
+		Client:    mgr.GetClient(),
+		Scheme:    mgr.GetScheme(),
+		APIReader: mgr.GetAPIReader(),
+		GitHub:    githubapi.NewFactory(githubapi.FactoryOptions{}),
+		// Long, so that tests decide when a resync happens (requestResync).
+		SyncPeriod: time.Hour,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the reconciler: %w", err)
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	return nil
+}
+
+// sim is a simulator seeded with the organisation "acme", its repository "web", users alice and bob,
+// team release-managers, and a token with access to acme/web.
+func newSim(t *testing.T, opts ...githubsim.Option) *githubsim.Server {
+	t.Helper()
+	s := githubsim.New(opts...).Start()
+	t.Cleanup(s.Close)
+	s.AddOrg("acme")
+	s.AddUser("alice")
+	s.AddUser("bob")
+	s.AddTeam("acme", "release-managers")
+	s.AddRepo("acme", "web")
+	s.AddToken(testToken, "acme/web")
+	return s
+}
+
+var nsCounter atomic.Int64
+
+// newNamespace creates a namespace for one test.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e6, nsCounter.Add(1))}}
+	NewWithT(t).Expect(k8s.Create(context.Background(), ns)).To(Succeed())
+	return ns.Name
+}
+
+// tokenSecret creates the GitHub credentials Secret "github" holding a token.
+func tokenSecret(t *testing.T, ns, token string) {
+	t.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "github"}, StringData: map[string]string{"token": token}}
+	NewWithT(t).Expect(k8s.Create(context.Background(), s)).To(Succeed())
+}
+
+// pipeline is a typical pipeline for acme/web: a ci environment, a production environment with reviewers
+// and branch patterns, and DCO enforced.
+func pipeline(ns, name string, sim *githubsim.Server) *civ1alpha1.SecurePipeline {
+	return &civ1alpha1.SecurePipeline{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: civ1alpha1.SecurePipelineSpec{
+			Repository: civ1alpha1.RepositoryReference{Owner: "acme", Name: "web"},
+			GitHub: civ1alpha1.GitHubConnection{
+				APIURL:               sim.URL(),
+				CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"},
+			},
+			Environments: []civ1alpha1.Environment{
+				{Name: "ci"},
+				{
+					Name:             "production",
+					Reviewers:        []civ1alpha1.Reviewer{{User: "alice"}, {Team: "release-managers"}},
+					WaitTimerMinutes: 5,
+					DeploymentBranches: &civ1alpha1.DeploymentBranches{Patterns: []civ1alpha1.DeploymentBranchPattern{
+						{Name: "main", Type: civ1alpha1.RefTypeBranch}, {Name: "v*", Type: civ1alpha1.RefTypeTag},
+					}},
+				},
+			},
+			DCO: civ1alpha1.DCO{Enforce: true},
+		},
+	}
+}
+
+func create(t *testing.T, obj client.Object) {
+	t.Helper()
+	NewWithT(t).Expect(k8s.Create(context.Background(), obj)).To(Succeed())
+}
+
+func get(t *testing.T, key client.ObjectKey) *civ1alpha1.SecurePipeline {
+	t.Helper()
+	p := &civ1alpha1.SecurePipeline{}
+	NewWithT(t).Expect(k8s.Get(context.Background(), key, p)).To(Succeed())
+	return p
+}
+
+// condition returns a condition of the pipeline, or an empty one.
+func condition(p *civ1alpha1.SecurePipeline, t string) metav1.Condition {
+	if c := apimeta.FindStatusCondition(p.Status.Conditions, t); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+// waitFor waits until the pipeline's condition has the status (and reason, if given) for the current
+// generation, and returns the pipeline.
+func waitFor(t *testing.T, key client.ObjectKey, condType string, status metav1.ConditionStatus, reason string) *civ1alpha1.SecurePipeline {
+	t.Helper()
+	var p *civ1alpha1.SecurePipeline
+	NewWithT(t).Eventually(func(g Gomega) {
+		p = &civ1alpha1.SecurePipeline{}
+		g.Expect(k8s.Get(context.Background(), key, p)).To(Succeed())
+		c := apimeta.FindStatusCondition(p.Status.Conditions, condType)
+		g.Expect(c).NotTo(BeNil(), "no %s condition yet", condType)
+		g.Expect(c.Status).To(Equal(status), "%s: %s: %s", condType, c.Reason, c.Message)
+		if reason != "" {
+			g.Expect(c.Reason).To(Equal(reason), "%s: %s", condType, c.Message)
+		}
+		g.Expect(c.ObservedGeneration).To(Equal(p.Generation))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	return p
+}
+
+func waitReady(t *testing.T, key client.ObjectKey) *civ1alpha1.SecurePipeline {
+	t.Helper()
+	p := waitFor(t, key, civ1alpha1.ReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason)
+	NewWithT(t).Expect(p.Status.ObservedGeneration).To(Equal(p.Generation))
+	return p
+}
+
+var resyncCounter atomic.Int64
+
+// requestResync asks for an immediate resync through the reconcile-requested-at annotation and waits
+// until the operator has handled it.
+func requestResync(t *testing.T, key client.ObjectKey) *civ1alpha1.SecurePipeline {
+	t.Helper()
+	g := NewWithT(t)
+	token := strconv.FormatInt(time.Now().UnixNano(), 10) + "-" + strconv.FormatInt(resyncCounter.Add(1), 10)
+	p := get(t, key)
+	patch := client.MergeFrom(p.DeepCopy())
+	if p.Annotations == nil {
+		p.Annotations = map[string]string{}
+	}
+	p.Annotations[civ1alpha1.ReconcileRequestAnnotation] = token
+	g.Expect(k8s.Patch(context.Background(), p, patch)).To(Succeed())
+	g.Eventually(func() string {
+		return get(t, key).Status.LastHandledReconcileAt
+	}).WithTimeout(timeout).WithPolling(poll).Should(Equal(token))
+	return get(t, key)
+}
+
+// eventsFor lists the events recorded for a pipeline, as "Type Reason: note".
+func eventsFor(t *testing.T, ns, name string) []string {
+	t.Helper()
+	var list corev1.EventList
+	NewWithT(t).Expect(k8s.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
+	var out []string
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == name {
+			out = append(out, e.Type+" "+e.Reason+": "+e.Message)
 		}
 	}
-	return ""
+	return out
+}
+
+// writes counts the requests in the simulator's log that change something.
+func writes(reqs []githubsim.RequestRecord) []string {
+	var out []string
+	for _, r := range reqs {
+		if r.Method != "GET" && r.Method != "HEAD" {
+			out = append(out, r.Route)
+		}
+	}
+	return out
+}
+
+// unconditionalReads lists GETs sent without If-None-Match.
+func unconditionalReads(reqs []githubsim.RequestRecord) []string {
+	var out []string
+	for _, r := range reqs {
+		if r.Method == "GET" && !r.Conditional {
+			out = append(out, r.Route)
+		}
+	}
+	return out
+}
+
+func deletePipeline(t *testing.T, key client.ObjectKey) {
+	t.Helper()
+	g := NewWithT(t)
+	p := get(t, key)
+	g.Expect(k8s.Delete(context.Background(), p)).To(Succeed())
+	g.Eventually(func() bool {
+		err := k8s.Get(context.Background(), key, &civ1alpha1.SecurePipeline{})
+		return err != nil
+	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue(), "the pipeline was not deleted (finalizer stuck?)")
 }

@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 
@@ -94,3 +96,21 @@ func (e *Env) Stop() error { return e.Env.Stop() }
 
 // GVK of SecurePipeline, for unstructured tests.
 var GVK = schema.GroupVersionKind{Group: civ1alpha1.GroupVersion.Group, Version: civ1alpha1.GroupVersion.Version, Kind: "SecurePipeline"}
+
+// ExternalSecretsVersion is the External Secrets Operator release whose CRDs tests install.
+const ExternalSecretsVersion = "v0.16.2"
+
+// ExternalSecretsCRDDir returns the directory of External Secrets Operator's CRDs, from its module in the
+// Go module cache (downloaded through the Go module proxy on first use). ESO's Go API cannot be imported
+// (v0.16.2 does not compile against our controller-runtime), so the module is not in go.mod.
+func ExternalSecretsCRDDir() (string, error) {
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/external-secrets/external-secrets@"+ExternalSecretsVersion).Output()
+	if err != nil {
+		return "", fmt.Errorf("downloading External Secrets Operator %s for its CRDs: %w", ExternalSecretsVersion, err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		return "", fmt.Errorf("reading `go mod download -json` for External Secrets Operator: %v", err)
+	}
+	return filepath.Join(mod.Dir, "config", "crds", "bases"), nil
+}

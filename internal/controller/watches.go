@@ -1,0 +1,133 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
+)
+
+const (
+	// secretIndex indexes pipelines by the Secrets they reference (GitHub credentials and registries).
+	secretIndex = ".spec.secretRefs"
+	// repositoryIndex indexes pipelines by the repository they manage, lower-cased as GitHub compares.
+	repositoryIndex = ".spec.repository"
+)
+
+// repositoryKey identifies the repository a pipeline manages: the same owner/name on two GitHub hosts
+// (GitHub.com and an Enterprise Server) are two repositories.
+func (r *SecurePipelineReconciler) repositoryKey(p *civ1alpha1.SecurePipeline) string {
+	api := p.Spec.GitHub.APIURL
+	if api == "" {
+		api = r.DefaultAPIURL
+	}
+	return strings.ToLower(withTrailingSlash(api) + p.RepositoryFullName())
+}
+
+// referencedSecrets lists the names of the Secrets in the pipeline's namespace that it reads.
+func referencedSecrets(p *civ1alpha1.SecurePipeline) []string {
+	names := []string{p.Spec.GitHub.CredentialsSecretRef.Name}
+	for _, reg := range p.Spec.Registries {
+		names = append(names, reg.CredentialsSecretRef.Name)
+	}
+	return names
+}
+
+func (r *SecurePipelineReconciler) setupIndexes(ctx context.Context, idx client.FieldIndexer) error {
+	if err := idx.IndexField(ctx, &civ1alpha1.SecurePipeline{}, secretIndex, func(o client.Object) []string {
+		return referencedSecrets(o.(*civ1alpha1.SecurePipeline))
+	}); err != nil {
+		return fmt.Errorf("indexing SecurePipelines by Secret: %w", err)
+	}
+	if err := idx.IndexField(ctx, &civ1alpha1.SecurePipeline{}, repositoryIndex, func(o client.Object) []string {
+		return []string{r.repositoryKey(o.(*civ1alpha1.SecurePipeline))}
+	}); err != nil {
+		return fmt.Errorf("indexing SecurePipelines by repository: %w", err)
+	}
+	return nil
+}
+
+// watches adds the watches beside the pipeline itself:
+//   - Secrets, as metadata only: the informer cache never holds Secret data (clusters with many large
+//     Secrets have OOM-killed operators that cached them); a change enqueues every pipeline that
+//     references the Secret, whose data is then read uncached.
+//   - other pipelines on the same repository, so that when the owner of a repository goes, the next
+//     one in line takes over at once.
+func (r *SecurePipelineReconciler) watches(b *builder.Builder) *builder.Builder {
+	secretMeta := &metav1.PartialObjectMetadata{}
+	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return b.
+		Watches(secretMeta, handler.EnqueueRequestsFromMapFunc(r.pipelinesForSecret), builder.OnlyMetadata).
+		Watches(&civ1alpha1.SecurePipeline{}, handler.EnqueueRequestsFromMapFunc(r.pipelinesOnSameRepository))
+}
+
+func (r *SecurePipelineReconciler) pipelinesForSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var list civ1alpha1.SecurePipelineList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{secretIndex: o.GetName()}); err != nil {
+		return nil
+	}
+	return requestsFor(list.Items, "")
+}
+
+func (r *SecurePipelineReconciler) pipelinesOnSameRepository(ctx context.Context, o client.Object) []reconcile.Request {
+	p, ok := o.(*civ1alpha1.SecurePipeline)
+	if !ok {
+		return nil
+	}
+	var list civ1alpha1.SecurePipelineList
+	if err := r.List(ctx, &list, client.MatchingFields{repositoryIndex: r.repositoryKey(p)}); err != nil {
+		return nil
+	}
+	return requestsFor(list.Items, p.UID)
+}
+
+func requestsFor(items []civ1alpha1.SecurePipeline, skip types.UID) []reconcile.Request {
+	reqs := make([]reconcile.Request, 0, len(items))
+	for i := range items {
+		if items[i].UID == skip {
+			continue
+		}
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: items[i].Namespace, Name: items[i].Name}})
+	}
+	return reqs
+}
+
+// repositoryOwner returns the pipeline that owns p's repository when it is not p: the oldest one, by
+// creation time, then namespace and name. Deleting pipelines keep ownership until they are gone, so
+// that their clean-up and a newcomer's writes never race.
+func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1alpha1.SecurePipeline) (*civ1alpha1.SecurePipeline, error) {
+	var list civ1alpha1.SecurePipelineList
+	if err := r.List(ctx, &list, client.MatchingFields{repositoryIndex: r.repositoryKey(p)}); err != nil {
+		return nil, fmt.Errorf("listing SecurePipelines for repository %s: %w", p.RepositoryFullName(), err)
+	}
+	var owner *civ1alpha1.SecurePipeline
+	for i := range list.Items {
+		c := &list.Items[i]
+		if owner == nil || olderThan(c, owner) {
+			owner = c
+		}
+	}
+	if owner == nil || owner.UID == p.UID {
+		return nil, nil
+	}
+	return owner, nil
+}
+
+func olderThan(a, b *civ1alpha1.SecurePipeline) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
+}
