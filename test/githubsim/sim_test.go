@@ -437,6 +437,15 @@ func TestLoadSeedFile(t *testing.T) {
 	_, err = s.ApplySeed(&Seed{Files: []SeedFile{{Repo: "x/y", Path: "a"}}})
 	g.Expect(err).To(MatchError(ContainSubstring("not seeded")))
 	g.Expect(s.AddAppE(3, []byte("nope"))).To(MatchError(ContainSubstring("not PEM")))
+
+	// The README's example seed, with the ids the README quotes.
+	ex, err := LoadSeedFile("testdata/example-seed.yaml")
+	g.Expect(err).NotTo(HaveOccurred())
+	res, err := New().ApplySeed(ex)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Users).To(Equal(map[string]int64{"alice": 1001, "bob": 1002}))
+	g.Expect(res.Teams).To(Equal(map[string]int64{"acme/platform": 1004}))
+	g.Expect(res.Repos).To(Equal(map[string]int64{"acme/widgets": 1005, "acme/gadgets": 1006}))
 }
 
 // TestConcurrentUse hammers the simulator from many goroutines so that the
