@@ -8,7 +8,8 @@ import (
 
 // This file holds the Go API tests use to read what "GitHub" holds and to
 // change it out of band, the way a human clicking in the UI would. Readers
-// return deep copies so callers cannot race with the simulator.
+// return deep copies so callers cannot race with the simulator. The mutate
+// callbacks run under the state lock: they must not call the Server.
 
 func (e EnvironmentState) clone() EnvironmentState {
 	c := e

@@ -47,7 +47,7 @@ func (r *rateSnapshot) setHeaders(h http.Header) {
 	h.Set("X-RateLimit-Resource", r.Resource)
 }
 
-func newLimiter(_ int, maxConcurrent, perMinute int) *limiter {
+func newLimiter(maxConcurrent, perMinute int) *limiter {
 	return &limiter{maxConcurrent: maxConcurrent, perMinute: perMinute, buckets: map[string]*bucket{}}
 }
 

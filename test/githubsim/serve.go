@@ -85,12 +85,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.add(rec)
 	}()
 
-	rt, params, methodSeen := s.router.match(r.Method, r.URL.EscapedPath())
+	// GitHub answers 404 for unknown paths and for unserved methods on known
+	// paths alike, so the router's methodSeen is not needed here.
+	rt, params, _ := s.router.match(r.Method, r.URL.EscapedPath())
 	if rt == nil {
-		status := http.StatusNotFound
-		_ = methodSeen // GitHub answers 404 for a known path with an unserved method too.
-		rec.Status = status
-		s.writeReply(w, errReply(status, "Not Found", docsRoot), nil)
+		rec.Status = http.StatusNotFound
+		s.writeReply(w, errReply(http.StatusNotFound, "Not Found", docsRoot), nil)
 		return
 	}
 	rec.Route = rt.key

@@ -57,7 +57,7 @@ func New(opts ...Option) *Server {
 	if s.adminToken == "" {
 		s.adminToken = randomHex(20)
 	}
-	s.limits = newLimiter(s.primaryLimit, s.maxConcurrent, s.perMinute)
+	s.limits = newLimiter(s.maxConcurrent, s.perMinute)
 	s.router = newRouter(routeTable())
 	return s
 }
