@@ -1,5 +1,10 @@
-# Image URL to use all building/pushing image targets
-IMG ?= controller:latest
+# VERSION is the operator's release version: the image tag, the OLM bundle's CSV version and its name.
+VERSION ?= 0.1.0
+# IMAGE_TAG_BASE is the registry and repository of the manager image; the bundle image is IMAGE_TAG_BASE-bundle.
+IMAGE_TAG_BASE ?= ghcr.io/secure-pipeline/operator
+# Image URL to use all building/pushing image targets. The committed config/manager/kustomization.yaml
+# and bundle/ use this default; `make build-installer` and `make bundle` write other values into them.
+IMG ?= $(IMAGE_TAG_BASE):v$(VERSION)
 # YEAR defines the year value used for substituting the YEAR placeholder in the boilerplate header.
 YEAR ?= $(shell date +%Y)
 
@@ -94,7 +99,7 @@ tidy: ## Run go mod tidy.
 	go mod tidy
 
 .PHONY: verify
-verify: manifests generate fmt tidy vet ## Regenerate everything and fail if the tree is dirty (stale generated code).
+verify: manifests generate fmt tidy vet bundle ## Regenerate everything and fail if the tree is dirty (stale generated code).
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "make verify: the tree is dirty after regenerating; commit the generated files:"; \
 		git status --porcelain; git --no-pager diff --stat; exit 1; \
@@ -155,10 +160,22 @@ docker-buildx: ## Build and push docker image for the manager for cross-platform
 	rm Dockerfile.cross
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment.
+build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment (dist/install.yaml).
 	mkdir -p dist
 	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
 	"$(KUSTOMIZE)" build config/default > dist/install.yaml
+
+# OLM bundle (registry+v1). CHANNELS is a comma-separated list; BUNDLE_CREATED_AT is the CSV's createdAt
+# annotation, fixed so that regenerating an unchanged bundle changes nothing (set it when you cut a release).
+CHANNELS ?= alpha
+DEFAULT_CHANNEL ?= alpha
+BUNDLE_CREATED_AT ?= 2026-11-27T00:00:00Z
+
+.PHONY: bundle
+bundle: manifests kustomize ## Generate the OLM bundle (bundle/, bundle.Dockerfile) from config/ with hack/bundlegen.
+	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
+	go run ./hack/bundlegen --version $(VERSION) --channels $(CHANNELS) --default-channel $(DEFAULT_CHANNEL) \
+		--created-at $(BUNDLE_CREATED_AT) --output-dir .
 
 ##@ Deployment
 
