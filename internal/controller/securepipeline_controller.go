@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -301,7 +302,7 @@ func (r *SecurePipelineReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := r.setupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	return r.watches(ctrl.NewControllerManagedBy(mgr).For(&civ1alpha1.SecurePipeline{})).
+	return r.watches(ctrl.NewControllerManagedBy(mgr).For(&civ1alpha1.SecurePipeline{}, builder.WithPredicates(pipelineChanged()))).
 		Named("securepipeline").
 		Complete(r)
 }

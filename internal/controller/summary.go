@@ -64,9 +64,6 @@ func reasonOf(err error) string {
 // conditions, observedGeneration and lastSyncTime.
 func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *runOutcome) {
 	gen := p.Generation
-	if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok {
-		p.Status.LastHandledReconcileAt = v
-	}
 	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
 		apimeta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
 			Type: t, Status: status, Reason: reason, Message: truncate(msg), ObservedGeneration: gen,
@@ -84,6 +81,9 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 			"spec.suspend is true: the operator neither reads nor writes GitHub for this pipeline")
 		apimeta.RemoveStatusCondition(&p.Status.Conditions, civ1alpha1.ReconcilingCondition)
 		p.Status.ObservedGeneration = gen
+		if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok {
+			p.Status.LastHandledReconcileAt = v
+		}
 		return
 	}
 
@@ -137,6 +137,9 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 	// successfully or stalled, not one cut short by a blip or a rate limit.
 	if o.transient == nil && o.waiting == nil {
 		p.Status.ObservedGeneration = gen
+		if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok {
+			p.Status.LastHandledReconcileAt = v
+		}
 	}
 	if len(o.failures) == 0 {
 		now := metav1.NewTime(r.Now())

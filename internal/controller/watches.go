@@ -10,7 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -67,7 +69,30 @@ func (r *SecurePipelineReconciler) watches(b *builder.Builder) *builder.Builder 
 	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	return b.
 		Watches(secretMeta, handler.EnqueueRequestsFromMapFunc(r.pipelinesForSecret), builder.OnlyMetadata).
-		Watches(&civ1alpha1.SecurePipeline{}, handler.EnqueueRequestsFromMapFunc(r.pipelinesOnSameRepository))
+		Watches(&civ1alpha1.SecurePipeline{}, handler.EnqueueRequestsFromMapFunc(r.pipelinesOnSameRepository),
+			builder.WithPredicates(predicate.Funcs{
+				// Only a pipeline coming, going or changing its spec can change who owns a repository;
+				// reacting to status updates would make two pipelines on one repository wake each other forever.
+				UpdateFunc: func(e event.UpdateEvent) bool {
+					return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || deletionStarted(e)
+				},
+			}))
+}
+
+// pipelineChanged passes the updates that need a reconcile: a new generation, a reconcile request
+// (annotation), or the start of deletion. Status updates, including the operator's own, do not.
+func pipelineChanged() predicate.Predicate {
+	return predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+		predicate.Funcs{
+			UpdateFunc:  deletionStarted,
+			CreateFunc:  func(event.CreateEvent) bool { return false },
+			DeleteFunc:  func(event.DeleteEvent) bool { return false },
+			GenericFunc: func(event.GenericEvent) bool { return false },
+		})
+}
+
+func deletionStarted(e event.UpdateEvent) bool {
+	return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
 }
 
 func (r *SecurePipelineReconciler) pipelinesForSecret(ctx context.Context, o client.Object) []reconcile.Request {
