@@ -90,9 +90,23 @@ bench: control-plane ## Run the benchmarks (credential propagation, simulator th
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 	go test -run '^$$' -bench . -cpu 1 ./test/githubsim/
 
+FUZZTIME ?= 30s
 .PHONY: fuzz
-fuzz: ## Fuzz the workflow audit engine briefly (FUZZTIME=30s).
-	go test -run '^$$' -fuzz FuzzAuditFile -fuzztime $(or $(FUZZTIME),30s) ./internal/audit/
+fuzz: ## Fuzz the workflow audit engine and the docker config parser (FUZZTIME=30s each).
+	go test -run '^$$' -fuzz=FuzzAuditFile -fuzztime=$(FUZZTIME) ./internal/audit/
+	go test -run '^$$' -fuzz=FuzzRunScript -fuzztime=$(FUZZTIME) ./internal/audit/
+
+.PHONY: openapi-extract
+openapi-extract: ## Refresh test/githubsim/testdata/github-openapi-subset.json from @octokit/openapi (needs npm).
+	hack/extract-openapi.sh
+
+.PHONY: githubsim
+githubsim: ## Run the GitHub API simulator on 127.0.0.1:8090 with the example seed.
+	go run ./test/githubsim/cmd/githubsim --seed test/githubsim/testdata/example-seed.yaml
+
+.PHONY: audit-workflows
+audit-workflows: ## Audit GitHub workflows under the current directory with the securepipeline CLI.
+	go run ./cmd/securepipeline audit .
 
 .PHONY: tidy
 tidy: ## Run go mod tidy.
