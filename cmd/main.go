@@ -178,16 +178,16 @@ func main() {
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsServerOptions,
-		WebhookServer:          webhookServer,
-		Cache:                  cacheOptions(watchNamespaces),
+		Scheme:        scheme,
+		Metrics:       metricsServerOptions,
+		WebhookServer: webhookServer,
+		Cache:         cacheOptions(watchNamespaces),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secret data is never cached: the reconciler reads the few Secrets it needs uncached, and
 			// watches Secrets as metadata only.
 			DisableFor: []client.Object{&corev1.Secret{}},
 		}},
-		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
+		Controller:             config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "201ae3c5.securepipeline.dev",

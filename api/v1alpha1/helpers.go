@@ -43,7 +43,9 @@ func (w *WorkflowAudit) AuditInterval() time.Duration {
 }
 
 // SelfReviewPrevented says whether the environment forbids self-review (on unless explicitly disabled).
-func (e *Environment) SelfReviewPrevented() bool { return e.PreventSelfReview == nil || *e.PreventSelfReview }
+func (e *Environment) SelfReviewPrevented() bool {
+	return e.PreventSelfReview == nil || *e.PreventSelfReview
+}
 
 // WebCommitSignoffRequired says whether web commits must be signed off while DCO is enforced.
 func (d *DCO) WebCommitSignoffRequired() bool {

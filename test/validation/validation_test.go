@@ -132,7 +132,10 @@ func TestValidation(t *testing.T) {
 			refused: []string{"spec.actions.shaPinning"}},
 
 		// spec.environments
-		{name: "environment name of 255 characters", mutate: func(o map[string]any) { set(o, "spec.environments.0.name", long(255)); set(o, "spec.registries.0.environment", long(255)) }},
+		{name: "environment name of 255 characters", mutate: func(o map[string]any) {
+			set(o, "spec.environments.0.name", long(255))
+			set(o, "spec.registries.0.environment", long(255))
+		}},
 		{name: "environment name of 256 characters", mutate: func(o map[string]any) { set(o, "spec.environments.0.name", long(256)) },
 			refused: []string{"spec.environments[0].name"}},
 		{name: "environment name with a slash", mutate: func(o map[string]any) { set(o, "spec.environments.0.name", "ci/dev") },
