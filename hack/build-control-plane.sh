@@ -28,6 +28,14 @@ if have; then
   exit 0
 fi
 
+# A fresh clone (CI's, or a second work tree) has an empty bin/: reuse this machine's earlier build.
+cache="${SECURE_PIPELINE_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/secure-pipeline}/k8s/${KUBERNETES_VERSION}-etcd-${ETCD_VERSION}"
+if [[ -x "${cache}/kube-apiserver" && -x "${cache}/kubectl" && -x "${cache}/etcd" ]]; then
+  cp "${cache}/kube-apiserver" "${cache}/kubectl" "${cache}/etcd" "${out}/"
+  log "copied kube-apiserver, kubectl and etcd from this machine's cache ${cache}"
+  exit 0
+fi
+
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
 
@@ -95,4 +103,5 @@ GO
 [[ -x "${out}/etcd" ]] || build_etcd
 [[ -x "${out}/kube-apiserver" && -x "${out}/kubectl" ]] || build_kubernetes
 have
+mkdir -p "${cache}" && cp "${out}/kube-apiserver" "${out}/kubectl" "${out}/etcd" "${cache}/" || true
 log "done: ${out}"
