@@ -58,7 +58,7 @@ func TestFromDockerConfigJSON(t *testing.T) {
 		{name: "auth wins over username and password", server: "ghcr.io",
 			raw: mkConfig(t, map[string]map[string]string{"ghcr.io": {"username": "other", "password": "other", "auth": b64(user + ":" + pass)}}), want: ok},
 		{name: "auth without padding", server: "ghcr.io",
-			raw: mkConfig(t, map[string]map[string]string{"ghcr.io": {"auth": strings.TrimRight(b64(user+":"+pass+"x"), "=")}}),
+			raw:  mkConfig(t, map[string]map[string]string{"ghcr.io": {"auth": strings.TrimRight(b64(user+":"+pass+"x"), "=")}}),
 			want: Credential{Username: user, Password: pass + "x"}},
 		{name: "scheme and /v2/ suffix", server: "ghcr.io",
 			raw: mkConfig(t, map[string]map[string]string{"https://ghcr.io/v2/": {"username": user, "password": pass}}), want: ok},
