@@ -49,18 +49,16 @@ func TestWorkflowAuditFindingsAndStagedSHAPinning(t *testing.T) {
 	g.Eventually(func() []string { return eventsFor(t, ns, "web") }).Should(ContainElement(HavePrefix("Warning WorkflowFindings")))
 
 	// Disabled rules are not reported.
-	cur := get(t, key)
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Spec.WorkflowAudit.DisabledRules = []string{"SP003"}
-	g.Expect(k8s.Patch(t.Context(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Spec.WorkflowAudit.DisabledRules = []string{"SP003"}
+	})
 	got = waitFor(t, key, civ1alpha1.WorkflowsCompliantCondition, metav1.ConditionFalse, civ1alpha1.FindingsReason)
 	g.Expect(got.Status.Findings).NotTo(ContainElement(HaveField("Rule", "SP003")))
 
 	sim.SetFile("acme", "web", ".github/workflows/release.yml", []byte(cleanWorkflow))
-	cur = get(t, key)
-	patch = client.MergeFrom(cur.DeepCopy())
-	cur.Spec.WorkflowAudit.DisabledRules = nil
-	g.Expect(k8s.Patch(t.Context(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Spec.WorkflowAudit.DisabledRules = nil
+	})
 	got = waitFor(t, key, civ1alpha1.WorkflowsCompliantCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason)
 	g.Expect(got.Status.Findings).To(BeEmpty())
 	g.Expect(sim.ActionsPermissions("acme", "web").SHAPinningRequired).To(BeTrue())
@@ -80,10 +78,9 @@ func TestSHAPinningPolicies(t *testing.T) {
 	waitReady(t, key)
 	g.Expect(sim.ActionsPermissions("acme", "web").SHAPinningRequired).To(BeFalse())
 
-	cur := get(t, key)
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Spec.Actions.SHAPinning = civ1alpha1.SHAPinningRequired
-	g.Expect(k8s.Patch(t.Context(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Spec.Actions.SHAPinning = civ1alpha1.SHAPinningRequired
+	})
 	waitReady(t, key)
 	g.Expect(sim.ActionsPermissions("acme", "web").SHAPinningRequired).To(BeTrue())
 	g.Expect(sim.ActionsPermissions("acme", "web").AllowedActions).To(Equal("all"), "an unmanaged Actions field was changed")

@@ -122,19 +122,12 @@ func TestUnknownReviewerStallsEnvironments(t *testing.T) {
 // A burst of 502s is retried with backoff; Ready does not flip on the first blip, and the pipeline ends Ready.
 func TestBadGatewayBurstIsRetried(t *testing.T) {
 	g := NewWithT(t)
-	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	p := pipeline(ns, "web", sim)
-	create(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	sim, _, key := readyPipeline(t, nil)
 
 	sim.SetFault("GET /repos/{owner}/{repo}", githubsim.Fault{Status: 502, Count: 2})
-	cur := get(t, key)
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Annotations = map[string]string{civ1alpha1.ReconcileRequestAnnotation: "blip"}
-	g.Expect(k8s.Patch(context.Background(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Annotations = map[string]string{civ1alpha1.ReconcileRequestAnnotation: "blip"}
+	})
 
 	// While the 502s last, Ready stays True and Reconciling says why.
 	g.Eventually(func() string {
@@ -181,18 +174,11 @@ func TestSecondaryRateLimitIsHonoured(t *testing.T) {
 // spec.suspend stops all GitHub calls; drift stays until the pipeline is resumed.
 func TestSuspendStopsGitHubCalls(t *testing.T) {
 	g := NewWithT(t)
-	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	p := pipeline(ns, "web", sim)
-	create(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	sim, _, key := readyPipeline(t, nil)
 
-	cur := get(t, key)
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Spec.Suspend = true
-	g.Expect(k8s.Patch(context.Background(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Spec.Suspend = true
+	})
 	waitFor(t, key, civ1alpha1.ReadyCondition, metav1.ConditionTrue, civ1alpha1.SuspendedReason)
 
 	sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) { e.Reviewers = nil })
@@ -202,10 +188,9 @@ func TestSuspendStopsGitHubCalls(t *testing.T) {
 	prod, _ := sim.Environment("acme", "web", "production")
 	g.Expect(prod.Reviewers).To(BeEmpty())
 
-	cur = get(t, key)
-	patch = client.MergeFrom(cur.DeepCopy())
-	cur.Spec.Suspend = false
-	g.Expect(k8s.Patch(context.Background(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Spec.Suspend = false
+	})
 	waitReady(t, key)
 	prod, _ = sim.Environment("acme", "web", "production")
 	g.Expect(prod.Reviewers).To(HaveLen(2))

@@ -1,7 +1,6 @@
 package controller_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -104,13 +103,7 @@ func TestSteadyStateResyncIsFree(t *testing.T) {
 // A human edits the production environment on GitHub; the next resync puts it back and says what drifted.
 func TestDriftIsReverted(t *testing.T) {
 	g := NewWithT(t)
-	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	p := pipeline(ns, "web", sim)
-	create(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	sim, ns, key := readyPipeline(t, nil)
 
 	sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) {
 		e.Reviewers = nil
@@ -138,19 +131,12 @@ func TestDriftIsReverted(t *testing.T) {
 // Changing the reviewers and patterns in the spec changes them on GitHub, exactly.
 func TestSpecChangesReachGitHub(t *testing.T) {
 	g := NewWithT(t)
-	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	p := pipeline(ns, "web", sim)
-	create(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	sim, _, key := readyPipeline(t, nil)
 
-	cur := get(t, key)
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Spec.Environments[1].Reviewers = []civ1alpha1.Reviewer{{User: "bob"}}
-	cur.Spec.Environments[1].DeploymentBranches.Patterns = []civ1alpha1.DeploymentBranchPattern{{Name: "release/*", Type: civ1alpha1.RefTypeBranch}}
-	g.Expect(k8s.Patch(context.Background(), cur, patch)).To(Succeed())
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Spec.Environments[1].Reviewers = []civ1alpha1.Reviewer{{User: "bob"}}
+		p.Spec.Environments[1].DeploymentBranches.Patterns = []civ1alpha1.DeploymentBranchPattern{{Name: "release/*", Type: civ1alpha1.RefTypeBranch}}
+	})
 	waitReady(t, key)
 
 	prod, _ := sim.Environment("acme", "web", "production")

@@ -269,3 +269,29 @@ func deletePipeline(t *testing.T, key client.ObjectKey) {
 		return err != nil
 	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue(), "the pipeline was not deleted (finalizer stuck?)")
 }
+
+// readyPipeline sets up the usual story's start: a simulator, a namespace with a token Secret, and the
+// typical pipeline (changed by mutate, if given) created and Ready.
+func readyPipeline(t *testing.T, mutate func(*civ1alpha1.SecurePipeline)) (*githubsim.Server, string, client.ObjectKey) {
+	t.Helper()
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	p := pipeline(ns, "web", sim)
+	if mutate != nil {
+		mutate(p)
+	}
+	create(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+	return sim, ns, key
+}
+
+// update changes a pipeline's spec or metadata with a merge patch.
+func update(t *testing.T, key client.ObjectKey, mutate func(*civ1alpha1.SecurePipeline)) {
+	t.Helper()
+	cur := get(t, key)
+	patch := client.MergeFrom(cur.DeepCopy())
+	mutate(cur)
+	NewWithT(t).Expect(k8s.Patch(context.Background(), cur, patch)).To(Succeed())
+}
