@@ -1,0 +1,355 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/secure-pipeline/operator/test/githubsim"
+)
+
+const repoRoute = "/repos/{owner}/{repo}"
+
+func TestUnchangedReadsAreRevalidatedFor304(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+	remaining := func() float64 {
+		return metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": tokenIdentity(tokAdmin)})
+	}
+
+	first, err := c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	before := remaining()
+	g.Expect(before).To(Equal(4999.0))
+	second, err := c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(second).To(Equal(first), "the cached body is served")
+
+	g.Expect(routesOf(f.sim.Requests())).To(Equal([]string{
+		"GET /repos/{owner}/{repo} 200",
+		"GET /repos/{owner}/{repo} 304 conditional",
+	}))
+	g.Expect(remaining()).To(Equal(before), "a 304 costs no primary rate limit")
+	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": repoRoute, "code": "304"})).To(Equal(1.0))
+
+	// A change made on GitHub is seen: the revalidation answers 200 with the new body.
+	f.sim.UpdateRepo("acme", "widgets", func(r *githubsim.RepoState) { r.DefaultBranch = "trunk" })
+	third, err := c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(third.DefaultBranch).To(Equal("trunk"))
+	g.Expect(routesOf(f.sim.Requests())[2]).To(Equal("GET /repos/{owner}/{repo} 200 conditional"))
+}
+
+func TestWritesInvalidateCachedReads(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+
+	_, err := c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: "prod", WaitTimer: 1})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.GetEnvironment(ctx, "acme", "widgets", "prod")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	f.sim.ResetRequests()
+
+	env, err := c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: "prod", WaitTimer: 2})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.WaitTimer).To(Equal(2))
+	env, err = c.GetEnvironment(ctx, "acme", "widgets", "prod")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.WaitTimer).To(Equal(2))
+	_, err = c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	g.Expect(routesOf(f.sim.Requests())).To(Equal([]string{
+		"PUT /repos/{owner}/{repo}/environments/{environment_name} 200",
+		"GET /repos/{owner}/{repo}/environments/{environment_name} 200", // fetched afresh after the write
+		"GET /repos/{owner}/{repo} 304 conditional",                     // unrelated: still cached
+	}))
+}
+
+func TestOneRequestAtATimePerToken(t *testing.T) {
+	g := NewWithT(t)
+	// GitHub's secondary limit allows one request in flight per token here: any overlap would be a 403.
+	f := newFixture(t, githubsim.WithSecondaryLimits(1, 0))
+	f.sim.SetFault("*", githubsim.Fault{Latency: 40 * time.Millisecond})
+	ctx := context.Background()
+	admin, other := f.client(t, tokAdmin), f.client(t, tokOther)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for i := range 6 {
+		for _, c := range []Client{admin, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if i%2 == 0 {
+					_, err = c.GetRepository(ctx, "acme", "widgets")
+				} else {
+					_, err = c.UserID(ctx, "alice")
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+
+	byToken := map[string][]githubsim.RequestRecord{}
+	for _, r := range f.sim.Requests() {
+		g.Expect(r.Status).NotTo(Equal(http.StatusForbidden))
+		byToken[r.Token] = append(byToken[r.Token], r)
+	}
+	overlaps := func(a, b githubsim.RequestRecord) bool {
+		return a.Time.Before(b.Time.Add(b.Duration)) && b.Time.Before(a.Time.Add(a.Duration))
+	}
+	for tok, recs := range byToken {
+		g.Expect(recs).To(HaveLen(6))
+		for i := range recs {
+			for j := i + 1; j < len(recs); j++ {
+				g.Expect(overlaps(recs[i], recs[j])).To(BeFalse(), "two requests of %s overlap", tok)
+			}
+		}
+	}
+	parallel := false
+	for _, a := range byToken[tokAdmin] {
+		for _, b := range byToken[tokOther] {
+			parallel = parallel || overlaps(a, b)
+		}
+	}
+	g.Expect(parallel).To(BeTrue(), "different tokens run in parallel")
+}
+
+func TestWaitingForTheSlotHonoursContext(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	f.sim.SetFault("GET "+repoRoute, githubsim.Fault{Latency: 500 * time.Millisecond})
+	c := f.client(t, tokAdmin)
+
+	go func() { _, _ = c.GetRepository(context.Background(), "acme", "widgets") }()
+	g.Eventually(func() int { return inFlight(f) }).Should(Equal(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.UserID(ctx, "alice")
+	g.Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(), "%v", err)
+	g.Expect(time.Since(start)).To(BeNumerically("<", 400*time.Millisecond), "it gave up waiting, not after the slow request")
+}
+
+func isRateLimited(err error) bool {
+	_, ok := AsRateLimit(err)
+	return ok
+}
+
+// inFlight reports 1 once the fixture's admin identity holds its request slot.
+func inFlight(f *fixture) int {
+	fac := f.factory.(*factory)
+	fac.mu.Lock()
+	defer fac.mu.Unlock()
+	for _, id := range fac.identities {
+		if len(id.slot) > 0 {
+			return 1
+		}
+	}
+	return 0
+}
+
+func TestSecondaryRateLimitHoldsWithoutTouchingTheNetwork(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+	f.sim.SetFault("GET "+repoRoute, githubsim.Fault{SecondaryRateLimit: true, RetryAfter: 5, Count: 1})
+
+	_, err := c.GetRepository(ctx, "acme", "widgets")
+	rl, ok := AsRateLimit(err)
+	g.Expect(ok).To(BeTrue(), "%v", err)
+	g.Expect(rl.Secondary).To(BeTrue())
+	g.Expect(rl.RetryAt).To(Equal(f.clock.Now().Add(5 * time.Second)))
+	g.Expect(rl.Identity).To(Equal(tokenIdentity(tokAdmin)))
+	g.Expect(IsTransient(err)).To(BeFalse())
+	g.Expect(IsForbidden(err)).To(BeFalse(), "a rate limit is not a missing permission")
+
+	f.sim.ResetRequests()
+	f.clock.Advance(4 * time.Second)
+	for range 3 {
+		_, err = c.GetRepository(ctx, "acme", "widgets")
+		rl, ok = AsRateLimit(err)
+		g.Expect(ok).To(BeTrue(), "%v", err)
+		g.Expect(rl.RetryAt).To(Equal(f.clock.Now().Add(time.Second)))
+		_, err = c.UserID(ctx, "alice")
+		g.Expect(isRateLimited(err)).To(BeTrue(), "every route of the identity is held: %v", err)
+	}
+	g.Expect(f.sim.Requests()).To(BeEmpty(), "no request reaches GitHub while held")
+	g.Expect(metricValue(t, f.reg, MetricRateLimited, map[string]string{"identity": tokenIdentity(tokAdmin), "kind": "secondary"})).To(Equal(6.0))
+
+	// Other credentials are not held.
+	_, err = f.client(t, tokOther).GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	f.clock.Advance(time.Second)
+	_, err = c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred(), "the hold ends at RetryAt")
+}
+
+func TestPrimaryRateLimitFloorHoldsUntilReset(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t, githubsim.WithPrimaryRateLimit(5))
+	f.factory = f.newFactory(func(o *FactoryOptions) { o.RateLimitFloor = 3 })
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+
+	// Three different reads (unconditional, so each costs one): 4, 3, then 2 left, below the floor of 3.
+	_, err := c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.UserID(ctx, "alice")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.TeamID(ctx, "acme", "platform")
+	g.Expect(err).NotTo(HaveOccurred(), "the request that reports the low count still succeeds")
+
+	sent := len(f.sim.Requests())
+	_, err = c.GetActionsPermissions(ctx, "acme", "widgets")
+	rl, ok := AsRateLimit(err)
+	g.Expect(ok).To(BeTrue(), "%v", err)
+	g.Expect(rl.Secondary).To(BeFalse())
+	g.Expect(rl.RetryAt).To(BeTemporally("~", time.Now().Add(time.Hour), 5*time.Second), "GitHub's x-ratelimit-reset")
+	g.Expect(f.sim.Requests()).To(HaveLen(sent), "held without touching the network")
+	g.Expect(metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": tokenIdentity(tokAdmin)})).To(Equal(2.0))
+
+	f.clock.Advance(time.Until(rl.RetryAt) + time.Second)
+	_, err = c.GetActionsPermissions(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred(), "after the reset requests flow again")
+}
+
+func TestPrimaryRateLimitExhaustedByOthers(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t, githubsim.WithPrimaryRateLimit(2))
+	ctx := context.Background()
+	// Someone else spends the token's budget.
+	for range 2 {
+		req, _ := http.NewRequest("GET", f.sim.URL()+"users/alice", nil)
+		req.Header.Set("Authorization", "Bearer "+tokAdmin)
+		resp, err := http.DefaultClient.Do(req)
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+	}
+	c := f.client(t, tokAdmin)
+
+	_, err := c.GetRepository(ctx, "acme", "widgets")
+	rl, ok := AsRateLimit(err)
+	g.Expect(ok).To(BeTrue(), "a 403 with x-ratelimit-remaining: 0 is the primary limit: %v", err)
+	g.Expect(rl.Secondary).To(BeFalse())
+	g.Expect(rl.RetryAt).To(BeTemporally("~", time.Now().Add(time.Hour), 5*time.Second))
+	sent := len(f.sim.Requests())
+	_, err = c.UserID(ctx, "alice")
+	g.Expect(isRateLimited(err)).To(BeTrue(), "%v", err)
+	g.Expect(f.sim.Requests()).To(HaveLen(sent))
+}
+
+func TestErrorsAreTyped(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+
+	_, err := f.client(t, "ghp_revoked").GetRepository(ctx, "acme", "widgets")
+	g.Expect(IsUnauthorized(err)).To(BeTrue(), "%v", err)
+	g.Expect(IsTransient(err)).To(BeFalse())
+	g.Expect(err.Error()).NotTo(ContainSubstring("ghp_revoked"))
+	var apiErr *APIError
+	g.Expect(errors.As(err, &apiErr)).To(BeTrue())
+	g.Expect(*apiErr).To(Equal(APIError{Method: "GET", Route: "GET " + repoRoute, StatusCode: 401, Message: "Bad credentials"}))
+
+	c := f.client(t, tokAdmin)
+	f.sim.SetFault("GET "+repoRoute, githubsim.Fault{Status: http.StatusBadGateway, Count: 1})
+	_, err = c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(errors.As(err, &apiErr)).To(BeTrue(), "%v", err)
+	g.Expect(apiErr.StatusCode).To(Equal(http.StatusBadGateway))
+	g.Expect(IsTransient(err)).To(BeTrue())
+
+	// A reset connection is no answer at all: transient, and not an APIError. (The fault stays on
+	// because net/http retries an idempotent request once on a reused connection.)
+	f.sim.SetFault("GET "+repoRoute, githubsim.Fault{Reset: true})
+	_, err = c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadGateway).To(BeFalse())
+	g.Expect(statusOf(err)).To(BeZero(), "%v", err)
+	g.Expect(IsTransient(err)).To(BeTrue())
+	g.Expect(err).To(MatchError(ContainSubstring("reading repository acme/widgets: GitHub GET /repos/{owner}/{repo}: no answer")))
+	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": repoRoute, "code": "error"})).To(BeNumerically(">=", 1))
+	f.sim.ClearFaults()
+
+	_, err = c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred(), "no hold after server errors")
+}
+
+func TestMetricsCountRequestsByRouteTemplate(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+
+	for _, env := range []string{"staging", "production"} {
+		_, err := c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: env})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	_, err := c.GetEnvironment(ctx, "acme", "widgets", "nope")
+	g.Expect(IsNotFound(err)).To(BeTrue())
+
+	envRoute := "/repos/{owner}/{repo}/environments/{environment_name}"
+	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "PUT", "route": envRoute, "code": "200"})).To(Equal(2.0))
+	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": envRoute, "code": "404"})).To(Equal(1.0))
+	g.Expect(metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": tokenIdentity(tokAdmin)})).To(Equal(4997.0))
+}
+
+func TestMetricsRegistrationIsIdempotent(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	g.Expect(func() {
+		f.newFactory()
+		f.newFactory()
+		// The default registry (controller-runtime's) too.
+		NewFactory(FactoryOptions{})
+		NewFactory(FactoryOptions{})
+	}).NotTo(Panic())
+
+	// Factories sharing a registry share the collectors.
+	ctx := context.Background()
+	_, err := f.client(t, tokAdmin).GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	other, err := f.newFactory().ClientFor(ctx, tokenConn(f.sim.URL(), tokAdmin))
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = other.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": repoRoute, "code": "200"})).To(Equal(2.0))
+}
+
+func TestRouteTemplates(t *testing.T) {
+	g := NewWithT(t)
+	for path, want := range map[string]string{
+		"/api/v3/repos/acme/widgets":                                              repoRoute,
+		"/api/v3/repositories/12/environments/qa%2Feu/secrets/public-key":         "/repositories/{repository_id}/environments/{environment_name}/secrets/public-key",
+		"/api/v3/repositories/12/environments/qa/secrets/TOKEN":                   "/repositories/{repository_id}/environments/{environment_name}/secrets/{secret_name}",
+		"/api/v3/repos/acme/widgets/contents/.github/workflows/ci.yml":            "/repos/{owner}/{repo}/contents/{path}",
+		"/api/v3/repos/acme/widgets/environments/prod/deployment-branch-policies": "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+		"/api/v3/repos/acme/widgets/actions/permissions/workflow":                 "/repos/{owner}/{repo}/actions/permissions/workflow",
+		"/api/v3/repos/acme/widgets/hooks":                                        routeOther,
+		"/repos/acme/widgets":                                                     routeOther, // outside the base path
+	} {
+		req, err := http.NewRequest("GET", "https://ghe.example.com"+path, nil)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(routeTemplate("/api/v3/", req.URL)).To(Equal(want), path)
+	}
+}
