@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"net/http"
 
 	gogithub "github.com/google/go-github/v60/github"
 )
@@ -18,7 +19,7 @@ type actionsPermissionsJSON struct {
 // GetActionsPermissions implements Client.
 func (c *client) GetActionsPermissions(ctx context.Context, owner, repo string) (*ActionsPermissions, error) {
 	var p actionsPermissionsJSON
-	if _, err := c.do(ctx, "GET", repoPath(owner, repo)+"/actions/permissions", nil, &p); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, repoPath(owner, repo)+"/actions/permissions", nil, &p); err != nil {
 		return nil, fail(err, "reading the Actions permissions of %s/%s", owner, repo)
 	}
 	return &ActionsPermissions{Enabled: p.Enabled, AllowedActions: p.AllowedActions, SHAPinningRequired: p.SHAPinningRequired}, nil
@@ -27,7 +28,7 @@ func (c *client) GetActionsPermissions(ctx context.Context, owner, repo string) 
 // SetActionsPermissions implements Client.
 func (c *client) SetActionsPermissions(ctx context.Context, owner, repo string, p ActionsPermissions) error {
 	body := actionsPermissionsJSON{Enabled: p.Enabled, AllowedActions: p.AllowedActions, SHAPinningRequired: p.SHAPinningRequired}
-	if _, err := c.do(ctx, "PUT", repoPath(owner, repo)+"/actions/permissions", &body, nil); err != nil {
+	if _, err := c.do(ctx, http.MethodPut, repoPath(owner, repo)+"/actions/permissions", &body, nil); err != nil {
 		return fail(err, "writing the Actions permissions of %s/%s", owner, repo)
 	}
 	return nil

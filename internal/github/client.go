@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -74,7 +75,7 @@ func listPages[T any](ctx context.Context, c *client, path string, add func(T)) 
 	}
 	for page := 1; page <= maxPages; page++ {
 		var v T
-		resp, err := c.do(ctx, "GET", path+sep+"per_page="+strconv.Itoa(perPage)+"&page="+strconv.Itoa(page), nil, &v)
+		resp, err := c.do(ctx, http.MethodGet, path+sep+"per_page="+strconv.Itoa(perPage)+"&page="+strconv.Itoa(page), nil, &v)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package github
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"strings"
 )
 
@@ -50,7 +51,7 @@ func (c *client) fileContent(ctx context.Context, owner, repo, path string) ([]b
 		}
 		return []byte(s), nil
 	}
-	req, err := c.gh.NewRequest("GET", repoPath(owner, repo)+"/contents/"+escapePath(path), nil)
+	req, err := c.gh.NewRequest(http.MethodGet, repoPath(owner, repo)+"/contents/"+escapePath(path), nil)
 	if err != nil {
 		return nil, fail(err, "reading %s of %s/%s", path, owner, repo)
 	}

@@ -3,7 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"net/http"
 	"time"
 
 	gogithub "github.com/google/go-github/v60/github"
@@ -82,7 +82,7 @@ func envPath(owner, repo, env string) string {
 // GetEnvironment implements Client.
 func (c *client) GetEnvironment(ctx context.Context, owner, repo, name string) (*Environment, error) {
 	var e environmentJSON
-	if _, err := c.do(ctx, "GET", envPath(owner, repo, name), nil, &e); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, envPath(owner, repo, name), nil, &e); err != nil {
 		return nil, fail(err, "reading environment %q of %s/%s", name, owner, repo)
 	}
 	return e.toEnvironment(), nil
@@ -104,7 +104,7 @@ func (c *client) PutEnvironment(ctx context.Context, owner, repo string, env Env
 		return nil, fmt.Errorf("writing environment %q of %s/%s: unknown branch policy mode %d", env.Name, owner, repo, env.BranchPolicy)
 	}
 	var e environmentJSON
-	if _, err := c.do(ctx, "PUT", envPath(owner, repo, env.Name), &body, &e); err != nil {
+	if _, err := c.do(ctx, http.MethodPut, envPath(owner, repo, env.Name), &body, &e); err != nil {
 		return nil, fail(err, "writing environment %q of %s/%s", env.Name, owner, repo)
 	}
 	return e.toEnvironment(), nil
@@ -112,7 +112,7 @@ func (c *client) PutEnvironment(ctx context.Context, owner, repo string, env Env
 
 // DeleteEnvironment implements Client.
 func (c *client) DeleteEnvironment(ctx context.Context, owner, repo, name string) error {
-	if _, err := c.do(ctx, "DELETE", envPath(owner, repo, name), nil, nil); ignoreNotFound(err) != nil {
+	if _, err := c.do(ctx, http.MethodDelete, envPath(owner, repo, name), nil, nil); ignoreNotFound(err) != nil {
 		return fail(err, "deleting environment %q of %s/%s", name, owner, repo)
 	}
 	return nil
@@ -152,7 +152,7 @@ func (c *client) CreateBranchPolicy(ctx context.Context, owner, repo, env string
 func (c *client) DeleteBranchPolicy(ctx context.Context, owner, repo, env string, id int64) error {
 	_, err := c.gh.Repositories.DeleteDeploymentBranchPolicy(ctx, esc(owner), esc(repo), esc(env), id)
 	if ignoreNotFound(err) != nil {
-		return fail(err, "deleting deployment branch policy %s of environment %q of %s/%s", strconv.FormatInt(id, 10), env, owner, repo)
+		return fail(err, "deleting deployment branch policy %d of environment %q of %s/%s", id, env, owner, repo)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ var compiledRoutes = func() []compiledRoute {
 	out := make([]compiledRoute, 0, len(routeTemplates))
 	for _, t := range routeTemplates {
 		r := compiledRoute{template: t, rest: strings.HasSuffix(t, "/{path}")}
-		for _, s := range strings.Split(strings.TrimPrefix(t, "/"), "/") {
+		for s := range strings.SplitSeq(strings.TrimPrefix(t, "/"), "/") {
 			if strings.HasPrefix(s, "{") {
 				s = ""
 			}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
+	"net/http"
 )
 
 // Rulesets use small types of their own: go-github v60's ruleset types predate fields GitHub sends now
@@ -23,21 +23,24 @@ type ruleJSON struct {
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 }
 
+type statusCheckJSON struct {
+	Context string `json:"context"`
+}
+
+// statusChecksJSON are a required_status_checks rule's parameters. The strict policy is always false: the
+// operator requires the checks to pass, not that branches be up to date with the base before merging.
 type statusChecksJSON struct {
-	RequiredStatusChecks []struct {
-		Context string `json:"context"`
-	} `json:"required_status_checks"`
-	StrictRequiredStatusChecksPolicy bool `json:"strict_required_status_checks_policy"`
+	RequiredStatusChecks             []statusCheckJSON `json:"required_status_checks"`
+	StrictRequiredStatusChecksPolicy bool              `json:"strict_required_status_checks_policy"`
 }
 
 // rulesetJSON is GitHub's answer (a summary in lists, the whole ruleset otherwise).
 type rulesetJSON struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Target      string    `json:"target"`
-	SourceType  string    `json:"source_type"`
-	Enforcement string    `json:"enforcement"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Target      string `json:"target"`
+	SourceType  string `json:"source_type"`
+	Enforcement string `json:"enforcement"`
 	Conditions  struct {
 		RefName *refNameJSON `json:"ref_name"`
 	} `json:"conditions"`
@@ -84,10 +87,8 @@ func newRulesetBody(r Ruleset) (*rulesetBody, error) {
 	b.Conditions.RefName = refNameJSON{Include: append([]string{}, r.IncludeRefs...), Exclude: append([]string{}, r.ExcludeRefs...)}
 	if len(r.RequiredStatusChecks) > 0 {
 		var p statusChecksJSON
-		for _, ctx := range r.RequiredStatusChecks {
-			p.RequiredStatusChecks = append(p.RequiredStatusChecks, struct {
-				Context string `json:"context"`
-			}{ctx})
+		for _, check := range r.RequiredStatusChecks {
+			p.RequiredStatusChecks = append(p.RequiredStatusChecks, statusCheckJSON{Context: check})
 		}
 		raw, err := json.Marshal(p)
 		if err != nil {
@@ -125,7 +126,7 @@ func (c *client) ListRulesets(ctx context.Context, owner, repo string) ([]Rulese
 // GetRuleset implements Client.
 func (c *client) GetRuleset(ctx context.Context, owner, repo string, id int64) (*Ruleset, error) {
 	var r rulesetJSON
-	if _, err := c.do(ctx, "GET", rulesetPath(owner, repo, id), nil, &r); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, rulesetPath(owner, repo, id), nil, &r); err != nil {
 		return nil, fail(err, "reading ruleset %d of %s/%s", id, owner, repo)
 	}
 	return r.toRuleset()
@@ -133,12 +134,13 @@ func (c *client) GetRuleset(ctx context.Context, owner, repo string, id int64) (
 
 // CreateRuleset implements Client.
 func (c *client) CreateRuleset(ctx context.Context, owner, repo string, r Ruleset) (*Ruleset, error) {
-	return c.writeRuleset(ctx, "POST", rulesetsPath(owner, repo), r, fmt.Sprintf("creating ruleset %q on %s/%s", r.Name, owner, repo))
+	return c.writeRuleset(ctx, http.MethodPost, rulesetsPath(owner, repo), r, fmt.Sprintf("creating ruleset %q on %s/%s", r.Name, owner, repo))
 }
 
-// UpdateRuleset implements Client; r.ID names the ruleset.
+// UpdateRuleset implements Client; r.ID names the ruleset. Name, target, enforcement, ref conditions and
+// rules are replaced (rules other than required_status_checks are dropped); bypass actors are kept.
 func (c *client) UpdateRuleset(ctx context.Context, owner, repo string, r Ruleset) (*Ruleset, error) {
-	return c.writeRuleset(ctx, "PUT", rulesetPath(owner, repo, r.ID), r, fmt.Sprintf("updating ruleset %d (%q) of %s/%s", r.ID, r.Name, owner, repo))
+	return c.writeRuleset(ctx, http.MethodPut, rulesetPath(owner, repo, r.ID), r, fmt.Sprintf("updating ruleset %d (%q) of %s/%s", r.ID, r.Name, owner, repo))
 }
 
 func (c *client) writeRuleset(ctx context.Context, method, path string, r Ruleset, what string) (*Ruleset, error) {
@@ -155,7 +157,7 @@ func (c *client) writeRuleset(ctx context.Context, method, path string, r Rulese
 
 // DeleteRuleset implements Client.
 func (c *client) DeleteRuleset(ctx context.Context, owner, repo string, id int64) error {
-	if _, err := c.do(ctx, "DELETE", rulesetPath(owner, repo, id), nil, nil); ignoreNotFound(err) != nil {
+	if _, err := c.do(ctx, http.MethodDelete, rulesetPath(owner, repo, id), nil, nil); ignoreNotFound(err) != nil {
 		return fail(err, "deleting ruleset %d of %s/%s", id, owner, repo)
 	}
 	return nil
