@@ -22,12 +22,13 @@ func (c *client) GetActionsPermissions(ctx context.Context, owner, repo string) 
 	if _, err := c.do(ctx, http.MethodGet, repoPath(owner, repo)+"/actions/permissions", nil, &p); err != nil {
 		return nil, fail(err, "reading the Actions permissions of %s/%s", owner, repo)
 	}
-	return &ActionsPermissions{Enabled: p.Enabled, AllowedActions: p.AllowedActions, SHAPinningRequired: p.SHAPinningRequired}, nil
+	out := ActionsPermissions(p)
+	return &out, nil
 }
 
 // SetActionsPermissions implements Client.
 func (c *client) SetActionsPermissions(ctx context.Context, owner, repo string, p ActionsPermissions) error {
-	body := actionsPermissionsJSON{Enabled: p.Enabled, AllowedActions: p.AllowedActions, SHAPinningRequired: p.SHAPinningRequired}
+	body := actionsPermissionsJSON(p)
 	if _, err := c.do(ctx, http.MethodPut, repoPath(owner, repo)+"/actions/permissions", &body, nil); err != nil {
 		return fail(err, "writing the Actions permissions of %s/%s", owner, repo)
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/secure-pipeline/operator/test/githubsim"
 )
 
+// defaultBranch is the simulator's default branch of seeded repositories.
+const defaultBranch = "main"
+
 func TestRepositoryUsersAndTeams(t *testing.T) {
 	g := NewWithT(t)
 	f := newFixture(t)
@@ -19,7 +22,7 @@ func TestRepositoryUsersAndTeams(t *testing.T) {
 
 	repo, err := c.GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(*repo).To(Equal(Repository{ID: f.repoID, Owner: "acme", Name: "widgets", DefaultBranch: "main"}))
+	g.Expect(*repo).To(Equal(Repository{ID: f.repoID, Owner: "acme", Name: "widgets", DefaultBranch: defaultBranch}))
 
 	g.Expect(c.SetWebCommitSignoffRequired(ctx, "acme", "widgets", true)).To(Succeed())
 	st, _ := f.sim.Repo("acme", "widgets")
@@ -78,12 +81,12 @@ func TestEnvironmentsAndBranchPolicies(t *testing.T) {
 	g.Expect(got).To(Equal(env))
 
 	// Branch policies, including creating one that exists (GitHub redirects to it).
-	main, err := c.CreateBranchPolicy(ctx, "acme", "widgets", name, BranchPolicy{Name: "main"})
+	main, err := c.CreateBranchPolicy(ctx, "acme", "widgets", name, BranchPolicy{Name: defaultBranch})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(main.Type).To(Equal("branch"))
+	g.Expect(main.Type).To(Equal(policyTypeBranch))
 	tag, err := c.CreateBranchPolicy(ctx, "acme", "widgets", name, BranchPolicy{Name: "v*", Type: "tag"})
 	g.Expect(err).NotTo(HaveOccurred())
-	again, err := c.CreateBranchPolicy(ctx, "acme", "widgets", name, BranchPolicy{Name: "main", Type: "branch"})
+	again, err := c.CreateBranchPolicy(ctx, "acme", "widgets", name, BranchPolicy{Name: defaultBranch, Type: policyTypeBranch})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(again).To(Equal(main))
 	policies, err := c.ListBranchPolicies(ctx, "acme", "widgets", name)
@@ -98,7 +101,7 @@ func TestEnvironmentsAndBranchPolicies(t *testing.T) {
 	// More policies than one page.
 	f.sim.UpdateEnvironment("acme", "widgets", name, func(e *githubsim.EnvironmentState) {
 		for i := range 130 {
-			e.BranchPolicies = append(e.BranchPolicies, githubsim.BranchPolicy{ID: int64(900000 + i), Name: fmt.Sprintf("release/%d", i), Type: "branch"})
+			e.BranchPolicies = append(e.BranchPolicies, githubsim.BranchPolicy{ID: int64(900000 + i), Name: fmt.Sprintf("release/%d", i), Type: policyTypeBranch})
 		}
 	})
 	policies, err = c.ListBranchPolicies(ctx, "acme", "widgets", name)
@@ -212,7 +215,7 @@ func TestRulesets(t *testing.T) {
 	created, err := c.CreateRuleset(ctx, "acme", "widgets", want)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(created.ID).NotTo(BeZero())
-	want.ID, want.Target = created.ID, "branch"
+	want.ID, want.Target = created.ID, rulesetTargetBranch
 	g.Expect(*created).To(Equal(want))
 
 	st := f.sim.Rulesets("acme", "widgets")
@@ -227,7 +230,7 @@ func TestRulesets(t *testing.T) {
 	g.Expect(*got).To(Equal(want))
 	list, err := c.ListRulesets(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(list).To(Equal([]Ruleset{{ID: created.ID, Name: want.Name, Target: "branch", Enforcement: "active"}}))
+	g.Expect(list).To(Equal([]Ruleset{{ID: created.ID, Name: want.Name, Target: rulesetTargetBranch, Enforcement: "active"}}))
 
 	_, err = c.CreateRuleset(ctx, "acme", "widgets", want)
 	g.Expect(IsValidation(err)).To(BeTrue(), "a second ruleset with the same name: %v", err)

@@ -25,7 +25,7 @@ func (c *client) WorkflowFiles(ctx context.Context, owner, repo string) (map[str
 	}
 	for _, entry := range dir {
 		p := entry.GetPath()
-		if entry.GetType() != "file" || !(strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml")) {
+		if entry.GetType() != "file" || !isWorkflowFile(p) {
 			continue
 		}
 		content, err := c.fileContent(ctx, owner, repo, p)
@@ -35,6 +35,11 @@ func (c *client) WorkflowFiles(ctx context.Context, owner, repo string) (map[str
 		out[p] = content
 	}
 	return out, nil
+}
+
+// isWorkflowFile reports the names GitHub Actions reads workflows from.
+func isWorkflowFile(p string) bool {
+	return strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml")
 }
 
 // fileContent reads one file on the default branch. Files over 1 MB come without content in JSON

@@ -75,6 +75,9 @@ func (e *environmentJSON) toEnvironment() *Environment {
 	return out
 }
 
+// policyTypeBranch is the type of a branch (not tag) deployment policy, GitHub's default.
+const policyTypeBranch = "branch"
+
 func envPath(owner, repo, env string) string {
 	return repoPath(owner, repo) + "/environments/" + esc(env)
 }
@@ -137,7 +140,7 @@ func (c *client) ListBranchPolicies(ctx context.Context, owner, repo, env string
 func (c *client) CreateBranchPolicy(ctx context.Context, owner, repo, env string, p BranchPolicy) (*BranchPolicy, error) {
 	typ := p.Type
 	if typ == "" {
-		typ = "branch"
+		typ = policyTypeBranch
 	}
 	created, _, err := c.gh.Repositories.CreateDeploymentBranchPolicy(ctx, esc(owner), esc(repo), esc(env),
 		&gogithub.DeploymentBranchPolicyRequest{Name: &p.Name, Type: &typ})
@@ -160,7 +163,7 @@ func (c *client) DeleteBranchPolicy(ctx context.Context, owner, repo, env string
 func branchPolicy(p *gogithub.DeploymentBranchPolicy) BranchPolicy {
 	typ := p.GetType()
 	if typ == "" {
-		typ = "branch" // older GitHub Enterprise Server versions only have branch policies and omit type
+		typ = policyTypeBranch // older GitHub Enterprise Server versions only have branch policies and omit type
 	}
 	return BranchPolicy{ID: p.GetID(), Name: p.GetName(), Type: typ}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -21,14 +22,15 @@ type APIError struct {
 // Error says which route answered what, with GitHub's message and details. Callers add what to do,
 // because that depends on what they were doing.
 func (e *APIError) Error() string {
-	msg := fmt.Sprintf("GitHub %s answered %d", e.Route, e.StatusCode)
+	var b strings.Builder
+	fmt.Fprintf(&b, "GitHub %s answered %d", e.Route, e.StatusCode)
 	if e.Message != "" {
-		msg += ": " + e.Message
+		b.WriteString(": " + e.Message)
 	}
 	for _, d := range e.Errors {
-		msg += "; " + d
+		b.WriteString("; " + d)
 	}
-	return msg
+	return b.String()
 }
 
 // RateLimitError says GitHub's rate limit (primary or secondary) is spent until RetryAt.
@@ -49,8 +51,7 @@ func (e *RateLimitError) Error() string {
 }
 
 func statusOf(err error) int {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.StatusCode
 	}
 	return 0

@@ -103,9 +103,3 @@ func (c *etagCache) invalidate(path string) {
 		}
 	}
 }
-
-func (c *etagCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

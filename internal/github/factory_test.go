@@ -14,6 +14,12 @@ import (
 	"github.com/secure-pipeline/operator/test/githubsim"
 )
 
+const (
+	// secretToken must never show in an error.
+	secretToken = "ghp_secret"
+	appSecret   = "pipelines/app"
+)
+
 func TestClientsAreCachedPerSecretAndRebuiltOnNewVersion(t *testing.T) {
 	g := NewWithT(t)
 	f := newFixture(t)
@@ -70,13 +76,13 @@ func TestInvalidCredentials(t *testing.T) {
 	}{
 		"nothing":          {Connection{}, "neither a token nor GitHub App credentials"},
 		"blank token":      {Connection{Credentials: Credentials{Token: " \n"}}, "neither a token nor GitHub App credentials"},
-		"both":             {Connection{Credentials: Credentials{Token: "ghp_secret", AppID: 1}}, "both a token and GitHub App credentials"},
+		"both":             {Connection{Credentials: Credentials{Token: secretToken, AppID: 1}}, "both a token and GitHub App credentials"},
 		"no installation":  {Connection{Credentials: Credentials{AppID: 1, PrivateKey: privPEM}}, "lack a positive installation id"},
 		"only a key":       {Connection{Credentials: Credentials{PrivateKey: privPEM}}, "lack a positive GitHub App id, a positive installation id"},
 		"no key":           {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2}}, "lack the private key"},
 		"unparsable key":   {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0\n-----END RSA PRIVATE KEY-----\n")}}, "not a PEM-encoded RSA private key"},
-		"relative API URL": {Connection{APIURL: "api.github.com", Credentials: Credentials{Token: "ghp_secret"}}, `API URL "api.github.com" is not an absolute http(s) URL`},
-		"API URL scheme":   {Connection{APIURL: "ftp://ghe.example.com/", Credentials: Credentials{Token: "ghp_secret"}}, "is not an absolute http(s) URL"},
+		"relative API URL": {Connection{APIURL: "api.github.com", Credentials: Credentials{Token: secretToken}}, `API URL "api.github.com" is not an absolute http(s) URL`},
+		"API URL scheme":   {Connection{APIURL: "ftp://ghe.example.com/", Credentials: Credentials{Token: secretToken}}, "is not an absolute http(s) URL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -86,7 +92,7 @@ func TestInvalidCredentials(t *testing.T) {
 			g.Expect(IsTransient(err)).To(BeFalse())
 			g.Expect(err).To(MatchError(HavePrefix("credentials Secret team-a/github: ")))
 			g.Expect(err).To(MatchError(ContainSubstring(tc.want)))
-			g.Expect(err.Error()).NotTo(ContainSubstring("ghp_secret"))
+			g.Expect(err.Error()).NotTo(ContainSubstring(secretToken))
 			g.Expect(err.Error()).NotTo(ContainSubstring("c2VjcmV0"))
 		})
 	}
@@ -99,7 +105,7 @@ func TestGitHubAppInstallation(t *testing.T) {
 	privPEM, pubPEM := appKey(t)
 	f.sim.AddApp(7, pubPEM)
 	f.sim.AddInstallation(7, 70, "acme/widgets")
-	conn := Connection{APIURL: f.sim.URL(), SecretKey: "pipelines/app", SecretVersion: "1",
+	conn := Connection{APIURL: f.sim.URL(), SecretKey: appSecret, SecretVersion: "1",
 		Credentials: Credentials{AppID: 7, InstallationID: 70, PrivateKey: privPEM}}
 
 	c, err := f.factory.ClientFor(ctx, conn)
@@ -122,7 +128,7 @@ func TestGitHubAppInstallation(t *testing.T) {
 	for _, r := range f.sim.Requests()[1:] {
 		g.Expect(r.Token).To(HavePrefix("ghs_"))
 	}
-	g.Expect(metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": "app-7/installation-70"})).To(BeNumerically(">", 0))
+	g.Expect(f.remaining(t, "app-7/installation-70")).To(BeNumerically(">", 0))
 
 	// A key GitHub does not know: the token cannot be minted, which is a 401 like a bad token.
 	otherPriv, _ := appKey(t)
@@ -132,7 +138,7 @@ func TestGitHubAppInstallation(t *testing.T) {
 	_, err = bad.GetRepository(ctx, "acme", "widgets")
 	g.Expect(IsUnauthorized(err)).To(BeTrue(), "%v", err)
 	g.Expect(err).To(MatchError(ContainSubstring("GitHub POST /app/installations/{installation_id}/access_tokens answered 401")))
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "POST", "route": tokenRoute, "code": "401"})).To(Equal(1.0))
+	g.Expect(f.requests(t, http.MethodPost, tokenRoute, "401")).To(Equal(1.0))
 
 	// An unknown installation is a 404 on the token route.
 	conn.SecretVersion, conn.Credentials.PrivateKey, conn.Credentials.InstallationID = "3", privPEM, 71
@@ -152,7 +158,7 @@ func TestGitHubAppTokenIsRefreshedBeforeExpiry(t *testing.T) {
 	privPEM, pubPEM := appKey(t)
 	f.sim.AddApp(8, pubPEM)
 	f.sim.AddInstallation(8, 80, "*")
-	c, err := f.factory.ClientFor(ctx, Connection{APIURL: f.sim.URL(), SecretKey: "pipelines/app", SecretVersion: "1",
+	c, err := f.factory.ClientFor(ctx, Connection{APIURL: f.sim.URL(), SecretKey: appSecret, SecretVersion: "1",
 		Credentials: Credentials{AppID: 8, InstallationID: 80, PrivateKey: privPEM}})
 	g.Expect(err).NotTo(HaveOccurred())
 	for range 2 {
@@ -186,20 +192,21 @@ func TestEnterpriseServerBaseURL(t *testing.T) {
 	privPEM, pubPEM := appKey(t)
 	f.sim.AddApp(9, pubPEM)
 	f.sim.AddInstallation(9, 90, "acme/widgets")
-	app, err := f.factory.ClientFor(ctx, Connection{APIURL: apiURL + "/", SecretKey: "pipelines/app", SecretVersion: "1",
+	app, err := f.factory.ClientFor(ctx, Connection{APIURL: apiURL + "/", SecretKey: appSecret, SecretVersion: "1",
 		Credentials: Credentials{AppID: 9, InstallationID: 90, PrivateKey: privPEM}})
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = app.GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
 
-	var paths []string
-	for _, r := range f.sim.Requests() {
+	recs := f.sim.Requests()
+	paths := make([]string, 0, len(recs))
+	for _, r := range recs {
 		g.Expect(r.Route).NotTo(BeEmpty(), "every request matched a route under the prefix: %s", r.Path)
 		paths = append(paths, r.Path)
 	}
 	g.Expect(paths).To(ContainElement("/repos/acme/widgets/environments/qa eu"))
 	g.Expect(paths).To(ContainElement("/app/installations/90/access_tokens"))
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "PUT", "route": "/repos/{owner}/{repo}/environments/{environment_name}", "code": "200"})).To(Equal(1.0))
+	g.Expect(f.requests(t, http.MethodPut, "/repos/{owner}/{repo}/environments/{environment_name}", "200")).To(Equal(1.0))
 }
 
 func TestDefaultAPIURL(t *testing.T) {

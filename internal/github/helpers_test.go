@@ -116,6 +116,24 @@ func appKey(t *testing.T) (privPEM, pubPEM []byte) {
 		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})
 }
 
+// requests is securepipeline_github_requests_total{method, route, code}.
+func (f *fixture) requests(t *testing.T, method, route, code string) float64 {
+	t.Helper()
+	return metricValue(t, f.reg, MetricRequests, map[string]string{"method": method, "route": route, "code": code})
+}
+
+// remaining is securepipeline_github_rate_limit_remaining{identity}.
+func (f *fixture) remaining(t *testing.T, identity string) float64 {
+	t.Helper()
+	return metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": identity})
+}
+
+// limited is securepipeline_github_rate_limited_total{identity, kind}.
+func (f *fixture) limited(t *testing.T, identity, kind string) float64 {
+	t.Helper()
+	return metricValue(t, f.reg, MetricRateLimited, map[string]string{"identity": identity, "kind": kind})
+}
+
 // metricValue reads a counter or gauge with exactly these labels from reg; 0 when absent.
 func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
@@ -153,7 +171,7 @@ func labelsEqual(got []*dto.LabelPair, want map[string]string) bool {
 
 // routesOf lists the simulator's logged requests as "METHOD template status [conditional]".
 func routesOf(recs []githubsim.RequestRecord) []string {
-	var out []string
+	out := make([]string, 0, len(recs))
 	for _, r := range recs {
 		s := r.Route + " " + strconv.Itoa(r.Status)
 		if r.Conditional {

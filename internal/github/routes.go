@@ -74,7 +74,7 @@ func routeTemplate(basePath string, u *url.URL) string {
 
 // match reports whether segs fit the route, and how many literal segments matched.
 func (r compiledRoute) match(segs []string) (literals int, ok bool) {
-	if len(segs) != len(r.segs) && !(r.rest && len(segs) > len(r.segs)) {
+	if len(segs) < len(r.segs) || (len(segs) > len(r.segs) && !r.rest) {
 		return 0, false
 	}
 	for i, want := range r.segs {

@@ -11,7 +11,11 @@ import (
 // and model rule parameters in ways that round-trip badly. Only required_status_checks is modelled; the
 // operator's rulesets hold nothing else.
 
-const ruleRequiredStatusChecks = "required_status_checks"
+const (
+	ruleRequiredStatusChecks = "required_status_checks"
+	// rulesetTargetBranch is the target of rulesets on branches, the operator's only kind.
+	rulesetTargetBranch = "branch"
+)
 
 type refNameJSON struct {
 	Include []string `json:"include"`
@@ -81,7 +85,7 @@ func (r *rulesetJSON) toRuleset() (*Ruleset, error) {
 func newRulesetBody(r Ruleset) (*rulesetBody, error) {
 	b := &rulesetBody{Name: r.Name, Target: r.Target, Enforcement: r.Enforcement, Rules: []ruleJSON{}}
 	if b.Target == "" {
-		b.Target = "branch"
+		b.Target = rulesetTargetBranch
 	}
 	// GitHub wants arrays here, never null.
 	b.Conditions.RefName = refNameJSON{Include: append([]string{}, r.IncludeRefs...), Exclude: append([]string{}, r.ExcludeRefs...)}

@@ -133,7 +133,7 @@ func (t *apiTransport) observeRate(h http.Header, now time.Time) {
 	}
 	t.metrics.remaining.WithLabelValues(t.id.label).Set(float64(r.remaining))
 	if r.remaining < t.floor && r.reset.After(now) {
-		t.id.hold(r.reset, false)
+		_ = t.id.hold(r.reset, false) // this answer itself succeeded; the requests after it are held
 	}
 }
 
@@ -169,7 +169,7 @@ func (e *cacheEntry) response(req *http.Request) *http.Response {
 }
 
 func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, err

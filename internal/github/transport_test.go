@@ -21,7 +21,7 @@ func TestUnchangedReadsAreRevalidatedFor304(t *testing.T) {
 	ctx := context.Background()
 	c := f.client(t, tokAdmin)
 	remaining := func() float64 {
-		return metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": tokenIdentity(tokAdmin)})
+		return f.remaining(t, tokenIdentity(tokAdmin))
 	}
 
 	first, err := c.GetRepository(ctx, "acme", "widgets")
@@ -37,7 +37,7 @@ func TestUnchangedReadsAreRevalidatedFor304(t *testing.T) {
 		"GET /repos/{owner}/{repo} 304 conditional",
 	}))
 	g.Expect(remaining()).To(Equal(before), "a 304 costs no primary rate limit")
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": repoRoute, "code": "304"})).To(Equal(1.0))
+	g.Expect(f.requests(t, http.MethodGet, repoRoute, "304")).To(Equal(1.0))
 
 	// A change made on GitHub is seen: the revalidation answers 200 with the new body.
 	f.sim.UpdateRepo("acme", "widgets", func(r *githubsim.RepoState) { r.DefaultBranch = "trunk" })
@@ -89,9 +89,7 @@ func TestOneRequestAtATimePerToken(t *testing.T) {
 	errs := make(chan error, 12)
 	for i := range 6 {
 		for _, c := range []Client{admin, other} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				var err error
 				if i%2 == 0 {
 					_, err = c.GetRepository(ctx, "acme", "widgets")
@@ -99,7 +97,7 @@ func TestOneRequestAtATimePerToken(t *testing.T) {
 					_, err = c.UserID(ctx, "alice")
 				}
 				errs <- err
-			}()
+			})
 		}
 	}
 	wg.Wait()
@@ -194,7 +192,7 @@ func TestSecondaryRateLimitHoldsWithoutTouchingTheNetwork(t *testing.T) {
 		g.Expect(isRateLimited(err)).To(BeTrue(), "every route of the identity is held: %v", err)
 	}
 	g.Expect(f.sim.Requests()).To(BeEmpty(), "no request reaches GitHub while held")
-	g.Expect(metricValue(t, f.reg, MetricRateLimited, map[string]string{"identity": tokenIdentity(tokAdmin), "kind": "secondary"})).To(Equal(6.0))
+	g.Expect(f.limited(t, tokenIdentity(tokAdmin), "secondary")).To(Equal(6.0))
 
 	// Other credentials are not held.
 	_, err = f.client(t, tokOther).GetRepository(ctx, "acme", "widgets")
@@ -227,7 +225,7 @@ func TestPrimaryRateLimitFloorHoldsUntilReset(t *testing.T) {
 	g.Expect(rl.Secondary).To(BeFalse())
 	g.Expect(rl.RetryAt).To(BeTemporally("~", time.Now().Add(time.Hour), 5*time.Second), "GitHub's x-ratelimit-reset")
 	g.Expect(f.sim.Requests()).To(HaveLen(sent), "held without touching the network")
-	g.Expect(metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": tokenIdentity(tokAdmin)})).To(Equal(2.0))
+	g.Expect(f.remaining(t, tokenIdentity(tokAdmin))).To(Equal(2.0))
 
 	f.clock.Advance(time.Until(rl.RetryAt) + time.Second)
 	_, err = c.GetActionsPermissions(ctx, "acme", "widgets")
@@ -288,7 +286,7 @@ func TestErrorsAreTyped(t *testing.T) {
 	g.Expect(statusOf(err)).To(BeZero(), "%v", err)
 	g.Expect(IsTransient(err)).To(BeTrue())
 	g.Expect(err).To(MatchError(ContainSubstring("reading repository acme/widgets: GitHub GET /repos/{owner}/{repo}: no answer")))
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": repoRoute, "code": "error"})).To(BeNumerically(">=", 1))
+	g.Expect(f.requests(t, http.MethodGet, repoRoute, "error")).To(BeNumerically(">=", 1))
 	f.sim.ClearFaults()
 
 	_, err = c.GetRepository(ctx, "acme", "widgets")
@@ -309,9 +307,9 @@ func TestMetricsCountRequestsByRouteTemplate(t *testing.T) {
 	g.Expect(IsNotFound(err)).To(BeTrue())
 
 	envRoute := "/repos/{owner}/{repo}/environments/{environment_name}"
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "PUT", "route": envRoute, "code": "200"})).To(Equal(2.0))
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": envRoute, "code": "404"})).To(Equal(1.0))
-	g.Expect(metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": tokenIdentity(tokAdmin)})).To(Equal(4997.0))
+	g.Expect(f.requests(t, http.MethodPut, envRoute, "200")).To(Equal(2.0))
+	g.Expect(f.requests(t, http.MethodGet, envRoute, "404")).To(Equal(1.0))
+	g.Expect(f.remaining(t, tokenIdentity(tokAdmin))).To(Equal(4997.0))
 }
 
 func TestMetricsRegistrationIsIdempotent(t *testing.T) {
@@ -333,7 +331,7 @@ func TestMetricsRegistrationIsIdempotent(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = other.GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(metricValue(t, f.reg, MetricRequests, map[string]string{"method": "GET", "route": repoRoute, "code": "200"})).To(Equal(2.0))
+	g.Expect(f.requests(t, http.MethodGet, repoRoute, "200")).To(Equal(2.0))
 }
 
 func TestRouteTemplates(t *testing.T) {
