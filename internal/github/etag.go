@@ -15,6 +15,9 @@ const defaultCacheEntries = 1024
 // maxCachedBody keeps one large workflow file from evicting everything else; larger bodies are not cached.
 const maxCachedBody = 1 << 20
 
+// maxCacheBytes bounds the bodies an identity's cache holds, whatever the number of entries.
+const maxCacheBytes = 32 << 20
+
 // cacheEntry is a successful GET's answer, replayed when GitHub says 304 Not Modified.
 type cacheEntry struct {
 	key  string
@@ -28,17 +31,19 @@ type cacheEntry struct {
 // etagCache is a per-identity LRU of GET answers keyed by URL and Accept header. It only ever serves an
 // entry after GitHub has confirmed it with a 304, so a stale entry costs one full read, never a wrong one.
 type etagCache struct {
-	mu      sync.Mutex
-	max     int
-	order   *list.List // front = most recently used; values are *cacheEntry
-	entries map[string]*list.Element
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int
+	order    *list.List // front = most recently used; values are *cacheEntry
+	entries  map[string]*list.Element
 }
 
 func newETagCache(maxEntries int) *etagCache {
 	if maxEntries <= 0 {
 		maxEntries = defaultCacheEntries
 	}
-	return &etagCache{max: maxEntries, order: list.New(), entries: map[string]*list.Element{}}
+	return &etagCache{max: maxEntries, maxBytes: maxCacheBytes, order: list.New(), entries: map[string]*list.Element{}}
 }
 
 // cacheKey identifies a GET: the full URL with its query (pages differ) and the Accept header (raw and
@@ -65,25 +70,25 @@ func (c *etagCache) put(e *cacheEntry) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el := c.entries[e.key]; el != nil {
-		el.Value = e
-		c.order.MoveToFront(el)
-		return
-	}
+	c.removeLocked(e.key)
 	c.entries[e.key] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry).key)
+	c.bytes += len(e.body)
+	for c.order.Len() > c.max || c.bytes > c.maxBytes {
+		c.removeLocked(c.order.Back().Value.(*cacheEntry).key)
 	}
 }
 
 func (c *etagCache) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.removeLocked(key)
+}
+
+func (c *etagCache) removeLocked(key string) {
 	if el := c.entries[key]; el != nil {
 		c.order.Remove(el)
 		delete(c.entries, key)
+		c.bytes -= len(el.Value.(*cacheEntry).body)
 	}
 }
 
@@ -98,8 +103,7 @@ func (c *etagCache) invalidate(path string) {
 	for key, el := range c.entries {
 		p := el.Value.(*cacheEntry).path
 		if p == path || p == parent || strings.HasPrefix(p, path+"/") {
-			c.order.Remove(el)
-			delete(c.entries, key)
+			c.removeLocked(key)
 		}
 	}
 }

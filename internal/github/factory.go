@@ -23,8 +23,8 @@ const (
 	DefaultAPIURL = "https://api.github.com/"
 	// DefaultUserAgent names the operator to GitHub, which asks every client to.
 	DefaultUserAgent = "secure-pipeline-operator"
-	// DefaultRequestTimeout bounds one request, including the wait for the identity's request slot, so a
-	// stuck connection cannot hold an identity's requests forever when the caller's context has no deadline.
+	// DefaultRequestTimeout bounds one exchange with GitHub, so a stuck connection cannot hold an
+	// identity's request slot forever when the caller's context has no deadline.
 	DefaultRequestTimeout = 30 * time.Second
 )
 
@@ -37,7 +37,8 @@ type FactoryOptions struct {
 	// Transport sends requests (default http.DefaultTransport); tests and proxies replace it. Credentials
 	// are added above it; installation tokens are minted through it.
 	Transport http.RoundTripper
-	// RequestTimeout bounds each request (default DefaultRequestTimeout; negative: none).
+	// RequestTimeout bounds each exchange with GitHub, from its turn to the end of the answer; waiting for
+	// the turn is bounded by the caller's context (default DefaultRequestTimeout; negative: none).
 	RequestTimeout time.Duration
 	// RateLimitFloor: when GitHub reports fewer primary requests remaining than this, no request is sent
 	// until the reset (default DefaultRateLimitFloor; negative: only stop when none remain).
@@ -193,8 +194,8 @@ func (f *factory) build(apiURL *url.URL, c Connection) (*cachedClient, error) {
 	id.refs++
 
 	t := &apiTransport{next: auth, id: id, basePath: apiURL.EscapedPath(), floor: f.opts.RateLimitFloor,
-		now: f.opts.Now, metrics: f.metrics}
-	gh := gogithub.NewClient(&http.Client{Transport: t, Timeout: f.opts.RequestTimeout})
+		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics}
+	gh := gogithub.NewClient(&http.Client{Transport: t})
 	gh.BaseURL, gh.UploadURL = apiURL, apiURL
 	gh.UserAgent = f.opts.UserAgent
 	return &cachedClient{version: c.SecretVersion, idKey: idKey, client: &client{gh: gh, identity: label}}, nil

@@ -2,6 +2,7 @@ package github
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +38,9 @@ type apiTransport struct {
 	id       *identityState
 	basePath string
 	// floor is the primary remaining count below which requests stop until the reset (at least 1).
-	floor   int
+	floor int
+	// timeout bounds the exchange with GitHub once it is this request's turn (0: none).
+	timeout time.Duration
 	now     func() time.Time
 	metrics *metrics
 }
@@ -61,10 +64,18 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	out, key, cached := req, "", (*cacheEntry)(nil)
+	if t.timeout > 0 {
+		// Only the exchange is timed: waiting for the turn is bounded by the caller's context, so many
+		// pipelines sharing one App installation queue instead of timing out. The body is read before
+		// cancel runs.
+		ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+		defer cancel()
+		out = req.WithContext(ctx)
+	}
 	if method == http.MethodGet {
 		key = cacheKey(req)
 		if cached = t.id.cache.get(key); cached != nil {
-			out = req.Clone(req.Context())
+			out = out.Clone(out.Context())
 			out.Header.Set("If-None-Match", cached.etag)
 		}
 	} else {

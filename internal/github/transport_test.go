@@ -351,3 +351,59 @@ func TestRouteTemplates(t *testing.T) {
 		g.Expect(routeTemplate("/api/v3/", req.URL)).To(Equal(want), path)
 	}
 }
+
+func TestRequestTimeoutBoundsTheExchangeNotTheWait(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	f.factory = f.newFactory(func(o *FactoryOptions) { o.RequestTimeout = 300 * time.Millisecond })
+	f.sim.SetFault("*", githubsim.Fault{Latency: 200 * time.Millisecond})
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+
+	// Three requests queue for one slot: the last waits ~400ms, more than the timeout, and still succeeds.
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Go(func() {
+			_, err := c.UserID(ctx, "alice")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+
+	// A slow exchange times out: no answer, transient.
+	f.sim.SetFault("*", githubsim.Fault{Latency: time.Second})
+	_, err := c.GetRepository(ctx, "acme", "widgets")
+	g.Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(), "%v", err)
+	g.Expect(IsTransient(err)).To(BeTrue())
+}
+
+func TestETagCacheIsBounded(t *testing.T) {
+	g := NewWithT(t)
+	c := newETagCache(3)
+	c.maxBytes = 10
+	put := func(key string, size int) {
+		c.put(&cacheEntry{key: key, path: "/" + key, etag: `"x"`, body: make([]byte, size)})
+	}
+	put("a", 4)
+	put("b", 4)
+	g.Expect(c.get("a")).NotTo(BeNil(), "a is now the most recently used")
+	put("c", 4) // 12 bytes > 10: the least recently used (b) goes
+	g.Expect(c.get("b")).To(BeNil())
+	g.Expect(c.get("a")).NotTo(BeNil())
+	g.Expect(c.bytes).To(Equal(8))
+	put("d", 1)
+	put("e", 1) // four entries > 3
+	g.Expect(c.order.Len()).To(Equal(3))
+	g.Expect(c.get("c")).To(BeNil())
+	put("big", maxCachedBody+1)
+	g.Expect(c.get("big")).To(BeNil(), "bodies over 1 MiB are not cached")
+
+	c.invalidate("/a/child") // a write below a: its parent /a is dropped too
+	g.Expect(c.get("a")).To(BeNil())
+	g.Expect(c.bytes).To(Equal(2))
+}
