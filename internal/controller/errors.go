@@ -65,6 +65,8 @@ func classify(err error, what string) error {
 			msg: fmt.Sprintf("%s: %v", what, rl)}
 	}
 	switch {
+	case githubapi.IsInvalidCredentials(err):
+		return stalling(civ1alpha1.InvalidCredentialsReason, "%s: %v", what, err)
 	case githubapi.IsUnauthorized(err):
 		return stalling(civ1alpha1.AuthenticationFailedReason,
 			"%s: GitHub refused the credentials (401 Bad credentials): fix the token or GitHub App keys in the credentials Secret", what)
