@@ -90,6 +90,7 @@ type SecurePipelineReconciler struct {
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // pipelineState is what one reconcile of one pipeline knows.
@@ -311,6 +312,8 @@ func (r *SecurePipelineReconciler) init(mgr ctrl.Manager) {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	// Secret data must not reach the logs through client-go's body logging (credentials_logging.go).
+	r.APIReader = SecretSafeReader(r.APIReader)
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorderFor("securepipeline-controller") //nolint:staticcheck // see Recorder
 	}
