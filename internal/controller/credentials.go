@@ -2,20 +2,419 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
+	githubapi "github.com/secure-pipeline/operator/internal/github"
+	"github.com/secure-pipeline/operator/internal/registry"
 )
 
-// reconcileCredentials pushes registry credentials into environment secrets.
-func (r *SecurePipelineReconciler) reconcileCredentials(_ context.Context, s *pipelineState) error {
+// The credentials concern: for each spec.registries entry, read the referenced Secret uncached (the
+// manager's cache never holds Secret data), parse the registry's user name and password out of it, and
+// keep them on GitHub as secrets of the registry's environment.
+//
+// A push happens only when needed, which status.registries[] tells without holding any value:
+//   - the source changed: the keyed fingerprint (HMAC-SHA-256, see credentials_fingerprint.go) of the
+//     credential differs from the one recorded at the last push;
+//   - someone changed a secret on GitHub: its updated_at is later than status lastPushTime (GitHub's own
+//     updated_at of our push, read back after it, so that clock skew between the cluster and GitHub
+//     cannot make every resync push again; GitHub's times have one-second precision, so an overwrite in
+//     the same second as our push goes unnoticed);
+//   - a secret is missing on GitHub, or the registry moved to another environment or secret names.
+//
+// A production-tier credential is pushed only after GitHub confirms that its environment has required
+// reviewers (credentials_guard.go). Secrets this pipeline pushed under names no longer declared are
+// deleted; nothing else on GitHub is. Rotation (rotateEvery) is in rotation.go.
+//
+// Values never leave this file except sealed for GitHub: errors, events, logs and status name Secrets,
+// keys and GitHub secret names only.
+
+const (
+	// notGatedRetry is when a production push blocked by a transient failure to restore its environment's
+	// reviewers is tried again.
+	notGatedRetry = 15 * time.Second
+)
+
+// credentialRun is one reconcile of the credentials concern.
+type credentialRun struct {
+	r *SecurePipelineReconciler
+	s *pipelineState
+	// secrets caches each environment's secret listing (key: lower-cased environment name; value: by
+	// upper-cased secret name) for this run; a push drops its environment's entry.
+	secrets map[string]map[string]githubapi.SecretMetadata
+	// key is the pipeline's fingerprint key, read on first need.
+	key []byte
+	// rotations are the registries' rotation states, for the CredentialsRotated condition.
+	rotations []rotation
+}
+
+// reconcileCredentials pushes registry credentials into environment secrets and removes the ones no
+// longer declared.
+func (r *SecurePipelineReconciler) reconcileCredentials(ctx context.Context, s *pipelineState) error {
 	p := s.p
+	run := &credentialRun{r: r, s: s, secrets: map[string]map[string]githubapi.SecretMetadata{}}
+
+	blocked, cleanupErr := run.removeUndeclared(ctx)
 	if len(p.Spec.Registries) == 0 {
+		r.setRotationCondition(p, nil)
+		if cleanupErr != nil {
+			return cleanupErr
+		}
 		setCondition(p, civ1alpha1.CredentialsReadyCondition, metav1.ConditionTrue, civ1alpha1.NoRegistriesReason, "no registries declared")
 		return nil
 	}
-	setCondition(p, civ1alpha1.CredentialsReadyCondition, metav1.ConditionUnknown, civ1alpha1.ProgressingReason,
-		"registry credentials are not synchronised yet")
+
+	errs := []error{cleanupErr}
+	for i := range p.Spec.Registries {
+		reg := &p.Spec.Registries[i]
+		if !blocked[reg.Name] {
+			errs = append(errs, run.syncRegistry(ctx, i))
+		}
+		run.rotations = append(run.rotations, r.checkRotation(ctx, s, i, registryStatus(p, reg.Name)))
+	}
+	r.setRotationCondition(p, run.rotations)
+	p.Status.Registries = sortedRegistryStatus(p)
+
+	if err := combineCredentialErrors(errs); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(p.Spec.Registries))
+	for _, reg := range p.Spec.Registries {
+		names = append(names, reg.Name)
+	}
+	setCondition(p, civ1alpha1.CredentialsReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason,
+		fmt.Sprintf("the credentials of registries %s are on GitHub as declared", strings.Join(names, ", ")))
 	return nil
+}
+
+// syncRegistry reads spec.registries[i]'s Secret and pushes the credential when needed.
+func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
+	p, r := c.s.p, c.r
+	reg := &p.Spec.Registries[i]
+	userName, passName := reg.EffectiveSecretNames()
+
+	cred, err := c.readCredential(ctx, i)
+	if err != nil {
+		return err
+	}
+	fp, err := c.fingerprint(ctx, cred)
+	if err != nil {
+		return err
+	}
+
+	st := ensureRegistryStatus(p, reg.Name)
+	moved := !strings.EqualFold(st.Environment, reg.Environment) ||
+		!strings.EqualFold(st.UsernameSecret, userName) || !strings.EqualFold(st.PasswordSecret, passName)
+	onGitHub, err := c.listSecrets(ctx, reg.Environment)
+	if err != nil {
+		return err
+	}
+	why := pushReasons(st, moved, fp, onGitHub, userName, passName)
+	if len(why) == 0 {
+		return nil
+	}
+
+	if reg.Tier == civ1alpha1.RegistryTierProduction {
+		if err := r.ensureGated(ctx, c.s, i); err != nil {
+			return err
+		}
+	}
+	where := fmt.Sprintf("environment %s of %s", reg.Environment, p.RepositoryFullName())
+	key, err := c.s.gh.EnvironmentPublicKey(ctx, c.s.repo.ID, reg.Environment)
+	if err != nil {
+		return classify(err, "reading the secrets public key of "+where)
+	}
+	// Record where the values go before writing them, so that even a half-done push is known and
+	// cleaned up if the registry goes away.
+	if moved {
+		st.Environment, st.UsernameSecret, st.PasswordSecret = reg.Environment, userName, passName
+		st.LastPushTime = nil
+	}
+	for _, put := range []struct{ name, value string }{{userName, cred.Username}, {passName, cred.Password}} {
+		sealed, err := githubapi.Seal(key, []byte(put.value))
+		if err != nil {
+			return fmt.Errorf("sealing secret %s for %s: %w", put.name, where, err)
+		}
+		if err := c.s.gh.PutEnvironmentSecret(ctx, c.s.repo.ID, reg.Environment, put.name, sealed); err != nil {
+			delete(c.secrets, strings.ToLower(reg.Environment))
+			return classify(err, fmt.Sprintf("writing secret %s of %s", put.name, where))
+		}
+	}
+	delete(c.secrets, strings.ToLower(reg.Environment))
+
+	now := metav1.NewTime(r.Now())
+	pushed := now
+	// GitHub's updated_at of our own write is what later drift checks compare with.
+	if after, err := c.listSecrets(ctx, reg.Environment); err == nil {
+		u, uok := after[strings.ToUpper(userName)]
+		pw, pok := after[strings.ToUpper(passName)]
+		if uok && pok {
+			pushed = metav1.NewTime(maxTime(u.UpdatedAt, pw.UpdatedAt))
+		}
+	}
+	valueChanged := st.Fingerprint == "" ||
+		(fingerprintKeyID(st.Fingerprint) == fingerprintKeyID(fp) && st.Fingerprint != fp)
+	if valueChanged {
+		st.LastRotationTime = &now
+	}
+	st.Fingerprint = fp
+	st.LastPushTime = &pushed
+	r.changed(c.s, "CredentialsPushed", "pushed the credential of registry %s to secrets %s and %s of %s: %s",
+		reg.Name, userName, passName, where, strings.Join(why, "; "))
+	return nil
+}
+
+// pushReasons says why the registry's credential must be pushed; none means it is on GitHub as it should be.
+func pushReasons(st *civ1alpha1.RegistryStatus, moved bool, fp string, onGitHub map[string]githubapi.SecretMetadata, names ...string) []string {
+	switch {
+	case st.LastPushTime == nil && st.Fingerprint == "":
+		return []string{"first push"}
+	case moved:
+		return []string{"the registry's environment or secret names changed"}
+	}
+	var why []string
+	if st.LastPushTime == nil {
+		why = append(why, "the last push did not complete")
+	}
+	if st.Fingerprint != fp {
+		if fingerprintKeyID(st.Fingerprint) == fingerprintKeyID(fp) {
+			why = append(why, "the credential in its Secret changed")
+		} else {
+			why = append(why, "the fingerprint key changed, so the operator cannot tell whether the credential did")
+		}
+	}
+	for _, name := range names {
+		meta, ok := onGitHub[strings.ToUpper(name)]
+		switch {
+		case !ok:
+			why = append(why, fmt.Sprintf("secret %s was missing on GitHub", name))
+		case st.LastPushTime != nil && meta.UpdatedAt.After(st.LastPushTime.Time):
+			why = append(why, fmt.Sprintf("secret %s was changed on GitHub after the operator's last push", name))
+		}
+	}
+	return why
+}
+
+// readCredential reads spec.registries[i]'s Secret uncached and parses the registry's credential.
+func (c *credentialRun) readCredential(ctx context.Context, i int) (registry.Credential, error) {
+	p := c.s.p
+	reg := &p.Spec.Registries[i]
+	ref := reg.CredentialsSecretRef.Name
+	field := fmt.Sprintf("registry %s (spec.registries[%d].credentialsSecretRef): Secret %s/%s", reg.Name, i, p.Namespace, ref)
+	secret := &corev1.Secret{}
+	if err := c.r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return registry.Credential{}, stallingLocal(civ1alpha1.SecretNotFoundReason,
+				"%s does not exist: create it, of type %s with an entry for %s, or of type %s",
+				field, registry.TypeDockerConfigJSON, reg.Server, registry.TypeBasicAuth)
+		}
+		return registry.Credential{}, fmt.Errorf("reading %s: %w", field, err)
+	}
+	cred, err := registry.FromSecret(string(secret.Type), secret.Data, reg.Server)
+	if err != nil {
+		reason := civ1alpha1.MalformedSecretReason
+		switch registry.KindOf(err) {
+		case registry.UnsupportedType:
+			reason = civ1alpha1.SecretTypeUnsupportedReason
+		case registry.NotInConfig:
+			reason = civ1alpha1.RegistryNotInSecretReason
+		}
+		// The parser's messages name keys and entries, never values.
+		return registry.Credential{}, stallingLocal(reason, "%s: %v", field, err)
+	}
+	return cred, nil
+}
+
+// listSecrets lists an environment's secrets once per run, by upper-cased name (GitHub's names are
+// case-insensitive and it stores them upper-cased).
+func (c *credentialRun) listSecrets(ctx context.Context, env string) (map[string]githubapi.SecretMetadata, error) {
+	k := strings.ToLower(env)
+	if m, ok := c.secrets[k]; ok {
+		return m, nil
+	}
+	list, err := c.s.gh.ListEnvironmentSecrets(ctx, c.s.repo.ID, env)
+	if err != nil {
+		if githubapi.IsNotFound(err) {
+			return nil, stallingLocal(civ1alpha1.FailedReason,
+				"environment %s does not exist on GitHub, so no registry credential can be pushed to it: see condition %s",
+				env, civ1alpha1.EnvironmentsReadyCondition)
+		}
+		return nil, classify(err, fmt.Sprintf("listing the secrets of environment %s of %s", env, c.s.p.RepositoryFullName()))
+	}
+	m := make(map[string]githubapi.SecretMetadata, len(list))
+	for _, sm := range list {
+		m[strings.ToUpper(sm.Name)] = sm
+	}
+	c.secrets[k] = m
+	return m, nil
+}
+
+// removeUndeclared deletes from GitHub the secrets recorded in status.registries that no registry of the
+// spec declares any more (a registry removed, moved to another environment, or given other secret names),
+// and forgets them. Secrets this pipeline did not push are never touched. It returns the registries whose
+// old secrets could not all be deleted: their status is kept as it is, so that the next run tries again,
+// and they are not pushed in this run.
+func (c *credentialRun) removeUndeclared(ctx context.Context) (blocked map[string]bool, err error) {
+	p := c.s.p
+	declared := map[string]bool{}
+	for i := range p.Spec.Registries {
+		reg := &p.Spec.Registries[i]
+		u, pw := reg.EffectiveSecretNames()
+		declared[secretKey(reg.Environment, u)] = true
+		declared[secretKey(reg.Environment, pw)] = true
+	}
+	blocked = map[string]bool{}
+	var errs []error
+	kept := p.Status.Registries[:0:0]
+	for _, st := range p.Status.Registries {
+		inSpec := slices.ContainsFunc(p.Spec.Registries, func(r civ1alpha1.Registry) bool { return r.Name == st.Name })
+		failed := false
+		for _, name := range []*string{&st.UsernameSecret, &st.PasswordSecret} {
+			if *name == "" || st.Environment == "" || declared[secretKey(st.Environment, *name)] {
+				continue
+			}
+			if err := c.s.gh.DeleteEnvironmentSecret(ctx, c.s.repo.ID, st.Environment, *name); err != nil && !githubapi.IsNotFound(err) {
+				errs = append(errs, classify(err, fmt.Sprintf("deleting secret %s of environment %s of %s", *name, st.Environment, p.RepositoryFullName())))
+				failed = true
+				continue
+			}
+			delete(c.secrets, strings.ToLower(st.Environment))
+			why := "registry " + st.Name + " was removed from spec.registries"
+			if inSpec {
+				why = "registry " + st.Name + " now uses other secret names or another environment"
+			}
+			c.r.changed(c.s, "SecretDeleted", "deleted secret %s of environment %s of %s, which this pipeline pushed: %s",
+				*name, st.Environment, p.RepositoryFullName(), why)
+			*name = ""
+		}
+		switch {
+		case failed:
+			blocked[st.Name] = true
+			kept = append(kept, st)
+		case inSpec:
+			if st.UsernameSecret == "" && st.PasswordSecret == "" {
+				st.Environment = ""
+			}
+			kept = append(kept, st)
+		}
+	}
+	p.Status.Registries = kept
+	return blocked, errors.Join(errs...)
+}
+
+func secretKey(env, name string) string { return strings.ToLower(env) + "\x00" + strings.ToUpper(name) }
+
+// registryStatus returns the status entry of a registry, or nil.
+func registryStatus(p *civ1alpha1.SecurePipeline, name string) *civ1alpha1.RegistryStatus {
+	for i := range p.Status.Registries {
+		if p.Status.Registries[i].Name == name {
+			return &p.Status.Registries[i]
+		}
+	}
+	return nil
+}
+
+// ensureRegistryStatus returns the status entry of a registry, adding an empty one if there is none.
+func ensureRegistryStatus(p *civ1alpha1.SecurePipeline, name string) *civ1alpha1.RegistryStatus {
+	if st := registryStatus(p, name); st != nil {
+		return st
+	}
+	p.Status.Registries = append(p.Status.Registries, civ1alpha1.RegistryStatus{Name: name})
+	return &p.Status.Registries[len(p.Status.Registries)-1]
+}
+
+// sortedRegistryStatus orders status.registries as spec.registries, with entries of removed registries
+// (kept until their secrets are deleted) last. Entries with nothing pushed yet are dropped.
+func sortedRegistryStatus(p *civ1alpha1.SecurePipeline) []civ1alpha1.RegistryStatus {
+	order := map[string]int{}
+	for i, reg := range p.Spec.Registries {
+		order[reg.Name] = i
+	}
+	out := slices.DeleteFunc(slices.Clone(p.Status.Registries), func(st civ1alpha1.RegistryStatus) bool {
+		return st.UsernameSecret == "" && st.PasswordSecret == "" && st.Fingerprint == "" &&
+			st.LastRotationTime == nil && st.RotationRequestedTime == nil
+	})
+	slices.SortStableFunc(out, func(a, b civ1alpha1.RegistryStatus) int {
+		ia, oka := order[a.Name]
+		ib, okb := order[b.Name]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// combineCredentialErrors turns the registries' errors into the concern's one: a transient or waiting
+// error first (the retry will report the rest), else the stalling ones together, under the first's reason.
+func combineCredentialErrors(errs []error) error {
+	var stalled []*stallingError
+	var waiting error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		for _, e := range flatten(err) {
+			if st, ok := asStalling(e); ok {
+				stalled = append(stalled, st)
+				continue
+			}
+			if _, ok := asWaiting(e); ok {
+				if waiting == nil {
+					waiting = e
+				}
+				continue
+			}
+			return e
+		}
+	}
+	if waiting != nil {
+		return waiting
+	}
+	if len(stalled) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(stalled))
+	local := true
+	for _, st := range stalled {
+		msgs = append(msgs, st.msg)
+		local = local && st.local
+	}
+	return &stallingError{reason: stalled[0].reason, msg: strings.Join(msgs, "; "), local: local}
+}
+
+// flatten undoes errors.Join.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
