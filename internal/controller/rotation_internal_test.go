@@ -230,4 +230,3 @@ func TestRotationCondition(t *testing.T) {
 	p.Spec.Registries = nil
 	g.Expect(cond()).To(SatisfyAll(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", civ1alpha1.NoRegistriesReason)))
 }
-
