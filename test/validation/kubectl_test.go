@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 )
@@ -24,15 +25,20 @@ func kubectl(t *testing.T, args ...string) (string, error) {
 // kubectl explain reads as a manual: every field of the spec is documented.
 func TestKubectlExplainDocumentsTheSpec(t *testing.T) {
 	g := NewWithT(t)
-	out, err := kubectl(t, "explain", "securepipeline.spec", "--recursive")
-	g.Expect(err).NotTo(HaveOccurred(), out)
+	var out string
+	// The API server publishes a new CRD's OpenAPI schema a moment after the CRD is established.
+	g.Eventually(func() error {
+		var err error
+		out, err = kubectl(t, "explain", "securepipeline.spec", "--recursive")
+		return err
+	}).WithTimeout(30*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), func() string { return out })
 	for _, field := range []string{"repository", "github", "apiURL", "credentialsSecretRef", "actions", "shaPinning",
 		"environments", "reviewers", "preventSelfReview", "waitTimerMinutes", "deploymentBranches", "registries",
 		"externalSecretRef", "secretNames", "rotateEvery", "dco", "statusCheck", "workflowAudit", "disabledRules",
 		"deletionPolicy", "suspend"} {
 		g.Expect(out).To(ContainSubstring(field))
 	}
-	out, err = kubectl(t, "explain", "securepipeline.spec.registries.tier")
+	out, err := kubectl(t, "explain", "securepipeline.spec.registries.tier")
 	g.Expect(err).NotTo(HaveOccurred(), out)
 	g.Expect(out).To(ContainSubstring("required reviewers, both in the spec (checked at"))
 	out, err = kubectl(t, "explain", "spl.spec.environments.reviewers")
