@@ -335,7 +335,9 @@ func breakdown(reqs []githubsim.RequestRecord) string {
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+	})
 	var out string
 	for _, k := range keys {
 		out += fmt.Sprintf("  %5d  %s\n", counts[k], k)
