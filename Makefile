@@ -81,6 +81,12 @@ GO_TEST_FLAGS ?= -count=1
 test: control-plane ## Run unit, envtest (real kube-apiserver + etcd) and simulator tests.
 	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
+# External Secrets Operator's controller, built from the Go module proxy by hack/build-external-secrets.sh for
+# the e2e suite (its images and charts cannot be fetched here).
+.PHONY: external-secrets
+external-secrets: ## Build External Secrets Operator v0.16.2's controller into bin/external-secrets (cached; ~10 min the first time).
+	@hack/build-external-secrets.sh
+
 .PHONY: test-e2e
 test-e2e: control-plane external-secrets build ## Run the end-to-end suite: real control plane, simulator process, manager binary, real External Secrets Operator.
 	go test -count=1 -tags=e2e -timeout 20m ./test/e2e/ -v
