@@ -89,7 +89,7 @@ external-secrets: ## Build External Secrets Operator v0.16.2's controller into b
 
 .PHONY: test-e2e
 test-e2e: control-plane external-secrets build ## Run the end-to-end suite: real control plane, simulator process, manager binary, real External Secrets Operator.
-	go test -count=1 -tags=e2e -timeout 20m ./test/e2e/ -v
+	go test -count=1 -tags=e2e -timeout 15m ./test/e2e/ -v
 
 .PHONY: bench
 bench: control-plane ## Run the benchmarks (credential propagation, simulator throughput).
