@@ -149,7 +149,7 @@ func (e *Env) Stop() {
 // Assets(); both listen on 127.0.0.1) and writes the administrator's kubeconfig.
 func (e *Env) StartControlPlane() error {
 	e.cp = &envtest.Environment{
-		BinaryAssetsDirectory:    e.Assets(),
+		BinaryAssetsDirectory:    wrapAssets(e.Dir, e.Assets()),
 		ControlPlaneStartTimeout: 60 * time.Second,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}

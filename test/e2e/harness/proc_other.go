@@ -8,3 +8,6 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// wrapAssets returns assets: parent-death signals are Linux-only.
+func wrapAssets(_, assets string) string { return assets }
