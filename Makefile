@@ -149,6 +149,10 @@ build: ## Build the manager, the audit CLI and the GitHub simulator into bin/.
 run: manifests generate fmt vet ## Run a controller from your host.
 	go run ./cmd
 
+.PHONY: demo
+demo: control-plane build ## Show the operator at work locally (control plane, GitHub simulator, manager, sample pipeline); Ctrl-C stops it, DEMO_EXIT=1 exits when done.
+	go run ./hack/demo
+
 # If you wish to build the manager image targeting other platforms you can use the --platform flag.
 # (i.e. docker build --platform linux/arm64). However, you must enable docker buildKit for it.
 # More info: https://docs.docker.com/develop/develop-images/build_enhancements/
