@@ -345,7 +345,7 @@ func (e *Env) StartManager(ctx context.Context, githubAPIURL string, extraArgs .
 	}
 	e.track(p)
 	m := &Manager{Process: p, ProbeAddr: probe, MetricsAddr: metrics}
-	if err := waitHTTP(ctx, p, "http://"+probe+"/readyz", 60*time.Second); err != nil {
+	if err := waitHTTP(ctx, p, "http://"+probe+"/readyz"); err != nil {
 		return nil, fmt.Errorf("the manager did not become ready: %w; %s ends with:\n%s", err, p.LogPath, Tail(p.LogPath, 30))
 	}
 	return m, nil
@@ -393,7 +393,9 @@ func (e *Env) StartExternalSecrets(ctx context.Context) (*Process, error) {
 	return p, nil
 }
 
-func waitHTTP(ctx context.Context, p *Process, url string, timeout time.Duration) error {
+// waitHTTP waits up to a minute for url to answer 200 OK while p runs.
+func waitHTTP(ctx context.Context, p *Process, url string) error {
+	const timeout = time.Minute
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {

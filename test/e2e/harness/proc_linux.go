@@ -31,7 +31,7 @@ func init() {
 	if dir == "" || filepath.Dir(os.Args[0]) != dir {
 		return
 	}
-	real := filepath.Join(os.Getenv(wrapAssetsEnv), filepath.Base(os.Args[0]))
+	target := filepath.Join(os.Getenv(wrapAssetsEnv), filepath.Base(os.Args[0]))
 	parent := os.Getppid()
 	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0)
 	if errno != 0 {
@@ -48,8 +48,8 @@ func init() {
 		}
 		env = append(env, kv)
 	}
-	err := syscall.Exec(real, append([]string{real}, os.Args[1:]...), env)
-	os.Stderr.WriteString("harness: exec " + real + ": " + err.Error() + "\n")
+	err := syscall.Exec(target, append([]string{target}, os.Args[1:]...), env)
+	os.Stderr.WriteString("harness: exec " + target + ": " + err.Error() + "\n")
 	os.Exit(1)
 }
 
