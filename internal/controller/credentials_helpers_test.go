@@ -108,6 +108,24 @@ func eventuallySimSecret(t *testing.T, sim *githubsim.Server, env, name, value s
 		WithTimeout(timeout).WithPolling(20*time.Millisecond).Should(Equal(value), "secret %s of environment %s", name, env)
 }
 
+// createPipeline creates a pipeline and deletes it when the test ends, before its simulator stops (cleanups
+// run last-registered first). A pipeline left behind would keep claiming its repository: a later test's
+// simulator may get the same port, hence the same API URL and repository key, and find it the older owner.
+func createPipeline(t *testing.T, p *civ1alpha1.SecurePipeline) {
+	t.Helper()
+	create(t, p)
+	key := client.ObjectKeyFromObject(p)
+	t.Cleanup(func() {
+		cur := &civ1alpha1.SecurePipeline{}
+		if err := k8s.Get(context.Background(), key, cur); err != nil {
+			return
+		}
+		if cur.DeletionTimestamp.IsZero() {
+			deletePipeline(t, key)
+		}
+	})
+}
+
 // patchSpec changes a pipeline's spec with a merge patch.
 func patchSpec(t *testing.T, key client.ObjectKey, mutate func(*civ1alpha1.SecurePipeline)) {
 	t.Helper()

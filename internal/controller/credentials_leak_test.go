@@ -44,7 +44,7 @@ func TestNoCredentialLeaks(t *testing.T) {
 	dev := devRegistry("ghcr-creds")
 	dev.RotateEvery = &metav1.Duration{Duration: time.Hour}
 	p.Spec.Registries = []civ1alpha1.Registry{dev, prodRegistry("prod-creds")}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	waitReady(t, key)
 	g.Expect(simSecret(sim, "ci", "GHCR_PASSWORD")).To(Equal(devPass))

@@ -34,7 +34,7 @@ func TestRegistryCredentialsArePushed(t *testing.T) {
 	prod := prodRegistry("prod-creds")
 	prod.SecretNames = &civ1alpha1.RegistrySecretNames{Username: "PROD_USER", Password: "PROD_TOKEN"}
 	p.Spec.Registries = []civ1alpha1.Registry{dev, prod}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	got := waitReady(t, key)
 
@@ -82,7 +82,7 @@ func TestBadRegistrySecrets(t *testing.T) {
 	user, pass := randomValue("user"), randomValue("pass")
 	p := pipeline(ns, "web", sim)
 	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	field := "registry ghcr (spec.registries[0].credentialsSecretRef): Secret " + ns + "/ghcr-creds"
 
@@ -154,7 +154,7 @@ func TestSecretUpdateReachesGitHub(t *testing.T) {
 		p := pipeline(ns, repo, sim)
 		p.Spec.Repository.Name = repo
 		p.Spec.Registries = []civ1alpha1.Registry{devRegistry("shared-creds")}
-		create(t, p)
+		createPipeline(t, p)
 		keys = append(keys, client.ObjectKeyFromObject(p))
 	}
 	before := waitReady(t, keys[0])
@@ -192,7 +192,7 @@ func TestOverwrittenSecretIsPushedAgain(t *testing.T) {
 	dockerSecret(t, ns, "ghcr-creds", "ghcr.io", "bot", pass)
 	p := pipeline(ns, "web", sim)
 	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	before := registryStatusOf(waitReady(t, key), "ghcr")
 
@@ -226,7 +226,7 @@ func TestProductionGuardRestoresReviewersBeforePushing(t *testing.T) {
 	basicAuthSecret(t, ns, "prod-creds", "deployer", v1)
 	p := pipeline(ns, "web", sim)
 	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	waitReady(t, key)
 
@@ -291,7 +291,7 @@ func TestRemovedRegistryDeletesOnlyItsSecrets(t *testing.T) {
 	p.Spec.DeletionPolicy = civ1alpha1.DeletionPolicyDelete
 	// ci exists before the pipeline, so deleting the pipeline keeps it: only the secrets go.
 	sim.UpdateEnvironment("acme", "web", "ci", func(*githubsim.EnvironmentState) {})
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	waitReady(t, key)
 	// A secret a human made, in the same environment.
@@ -339,7 +339,7 @@ func TestRotationOverdueWithoutExternalSecret(t *testing.T) {
 	prod.RotateEvery = &metav1.Duration{Duration: 24 * time.Hour}
 	prod.ExternalSecretRef = &civ1alpha1.ExternalSecretReference{Name: "no-such-es"}
 	p.Spec.Registries = []civ1alpha1.Registry{dev, prod}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	got := waitReady(t, key)
 	g.Expect(condition(got, civ1alpha1.CredentialsRotatedCondition)).To(SatisfyAll(

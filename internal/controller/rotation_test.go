@@ -76,7 +76,7 @@ func TestRotationThroughExternalSecrets(t *testing.T) {
 		ExternalSecretRef:    &civ1alpha1.ExternalSecretReference{Name: "ecr"},
 		RotateEvery:          &metav1.Duration{Duration: time.Hour},
 	}}
-	create(t, p)
+	createPipeline(t, p)
 	key := client.ObjectKeyFromObject(p)
 	waitReady(t, key)
 
