@@ -159,7 +159,16 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	outcome := &runOutcome{}
 	defer func() {
 		r.summarize(p, outcome)
-		if err := r.Status().Patch(ctx, p, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		// Optimistic locking: a reconcile that started from a cached pipeline older than the last status
+		// this operator wrote must not replace the newer status lists (a merge patch replaces a list whole).
+		// It gets a conflict and runs again from the current object instead.
+		err := r.Status().Patch(ctx, p, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		switch {
+		case apierrors.IsConflict(err):
+			log.V(1).Info("the pipeline changed during the reconcile; running again from the current object")
+			result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
+			return
+		case err != nil && !apierrors.IsNotFound(err):
 			log.Error(err, "patching the status")
 			if retErr == nil {
 				retErr = err
