@@ -206,7 +206,10 @@ func TestTwoPipelinesOnOneRepository(t *testing.T) {
 	tokenSecret(t, nsB, testToken)
 	first := pipeline(nsA, "web", sim)
 	create(t, first)
-	waitReady(t, client.ObjectKeyFromObject(first))
+	firstReady := waitReady(t, client.ObjectKeyFromObject(first))
+	// Creation timestamps have a resolution of one second, and ties go by namespace and name: make sure
+	// the second pipeline is younger.
+	time.Sleep(time.Until(firstReady.CreationTimestamp.Add(time.Second)))
 
 	second := pipeline(nsB, "web-too", sim)
 	second.Spec.Environments = append(second.Spec.Environments, civ1alpha1.Environment{Name: "staging"})
