@@ -34,7 +34,7 @@ type esServer struct {
 	patches  []string
 }
 
-func (e *esServer) client(t *testing.T) client.Client {
+func (e *esServer) newClient(t *testing.T) client.Client {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := civ1alpha1.AddToScheme(scheme); err != nil {
@@ -102,7 +102,7 @@ func TestRotationWithoutExternalSecretsCRDs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			es := &esServer{err: err}
 			rec := record.NewFakeRecorder(10)
-			r := &SecurePipelineReconciler{Client: es.client(t), Now: clock.Now, Recorder: rec}
+			r := &SecurePipelineReconciler{Client: es.newClient(t), Now: clock.Now, Recorder: rec}
 			p := rotationPipeline(true)
 			last := metav1.NewTime(clock.now.Add(-2 * time.Hour))
 			st := &civ1alpha1.RegistryStatus{Name: "ecr", LastRotationTime: &last}
@@ -132,7 +132,7 @@ func TestRotationTimeline(t *testing.T) {
 	ctx := context.Background()
 	clock := &testClock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
 	es := &esServer{obj: &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{}}}}
-	r := &SecurePipelineReconciler{Client: es.client(t), Now: clock.Now, Recorder: record.NewFakeRecorder(100)}
+	r := &SecurePipelineReconciler{Client: es.newClient(t), Now: clock.Now, Recorder: record.NewFakeRecorder(100)}
 	p := rotationPipeline(true)
 	pushed := metav1.NewTime(clock.now)
 	st := &civ1alpha1.RegistryStatus{Name: "ecr", LastRotationTime: &pushed}

@@ -5,13 +5,13 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -45,11 +45,11 @@ const (
 )
 
 // BenchmarkSecretRotationPropagation creates 100 pipelines, each with its own registry Secret, waits until
-// they are Ready and rotates every Secret once to warm up, then per iteration rotates all 100 Secrets at once and measures, for each, the time from
-// its update to the simulator holding the new decrypted value; then rotates a few Secrets one at a time.
-// It reports p50/p99/max latency of the burst (ms), p50 of single rotations, and the GitHub requests one
-// rotation costs (all, charged to the rate limit i.e. not 304, and writes), counted in the simulator's
-// request log until the operator is quiet again.
+// they are Ready and rotates every Secret once to warm up. Then per iteration it rotates all 100 Secrets
+// at once and measures, for each, the time from its update to the simulator holding the new decrypted
+// value; then it rotates a few Secrets one at a time. It reports p50/p99/max latency of the burst (ms),
+// p50 of single rotations, and the GitHub requests one rotation costs (all, charged to the rate limit
+// i.e. not 304, and writes), counted in the simulator's request log until the operator is quiet again.
 func BenchmarkSecretRotationPropagation(b *testing.B) {
 	logf.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	env, err := testenv.Start(testenv.Options{})
@@ -75,6 +75,7 @@ func BenchmarkSecretRotationPropagation(b *testing.B) {
 	must(b, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	must(b, k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "github"},
 		StringData: map[string]string{"token": benchToken}}))
+	setup := time.Now()
 	repos := make([]string, pipelines)
 	for i := range repos {
 		repos[i] = fmt.Sprintf("repo-%03d", i)
@@ -86,9 +87,9 @@ func BenchmarkSecretRotationPropagation(b *testing.B) {
 		}))
 		must(b, k8s.Create(ctx, pipeline(ns, repos[i], sim.URL())))
 	}
-	setup := time.Now()
 	waitAllReady(b, k8s, ns)
-	b.Logf("%d pipelines Ready in %s; %d GitHub requests so far", pipelines, time.Since(setup).Round(time.Millisecond), len(sim.Requests()))
+	b.Logf("%d pipelines created and Ready in %s; %d GitHub requests so far",
+		pipelines, time.Since(setup).Round(time.Millisecond), len(sim.Requests()))
 	waitQuiet(sim)
 	// Warm-up: the first reconcile after a pipeline's creation reads in full what its creation wrote (a
 	// write drops the ETag cache's entries for what it changed); from then on unchanged reads are 304s.
@@ -101,7 +102,7 @@ func BenchmarkSecretRotationPropagation(b *testing.B) {
 	var burst []time.Duration
 	var requests, charged, writes int
 	b.ResetTimer()
-	for n := 0; n < b.N; n++ {
+	for n := range b.N {
 		sim.ResetRequests()
 		burst = append(burst, rotate(b, k8s, sim, ns, repos, fmt.Sprintf("burst%d", n), 10)...)
 		b.StopTimer()
@@ -138,7 +139,8 @@ func BenchmarkSecretRotationPropagation(b *testing.B) {
 
 // rotate writes a new password into every repository's Secret (workers at a time) and returns, per Secret,
 // the time from just before its update to the simulator holding the new value.
-func rotate(b *testing.B, k8s client.Client, sim *githubsim.Server, ns string, repos []string, round string, workers int) []time.Duration {
+func rotate(b *testing.B, k8s client.Client, sim *githubsim.Server, ns string, repos []string,
+	round string, workers int) []time.Duration {
 	b.Helper()
 	ctx := context.Background()
 	want := make([]string, len(repos))
@@ -285,7 +287,8 @@ func waitAllReady(b *testing.B, k8s client.Client, ns string) {
 		var notReady string
 		for i := range list.Items {
 			p := &list.Items[i]
-			if c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.ReadyCondition); c != nil && c.Status == metav1.ConditionTrue {
+			c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.ReadyCondition)
+			if c != nil && c.Status == metav1.ConditionTrue {
 				ready++
 			} else if c != nil {
 				notReady = p.Name + ": " + c.Reason + ": " + c.Message
@@ -319,7 +322,7 @@ func percentile(ds []time.Duration, p float64) float64 {
 		return 0
 	}
 	s := slices.Clone(ds)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	rank := int(float64(len(s))*p/100+0.999999) - 1
 	rank = max(0, min(rank, len(s)-1))
 	return float64(s[rank].Microseconds()) / 1000
@@ -335,8 +338,8 @@ func breakdown(reqs []githubsim.RequestRecord) string {
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b))
 	})
 	var out string
 	for _, k := range keys {
