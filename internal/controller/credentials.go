@@ -217,7 +217,7 @@ func (c *credentialRun) readCredential(ctx context.Context, i int) (registry.Cre
 				"%s does not exist: create it, of type %s with an entry for %s, or of type %s",
 				field, registry.TypeDockerConfigJSON, reg.Server, registry.TypeBasicAuth)
 		}
-		return registry.Credential{}, fmt.Errorf("reading %s: %w", field, err)
+		return registry.Credential{}, fmt.Errorf("%s could not be read: %w", field, err)
 	}
 	cred, err := registry.FromSecret(string(secret.Type), secret.Data, reg.Server)
 	if err != nil {
