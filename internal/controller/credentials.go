@@ -106,10 +106,7 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	fp, err := c.fingerprint(ctx, cred)
-	if err != nil {
-		return err
-	}
+	fp := c.fingerprint(cred)
 
 	st := ensureRegistryStatus(p, reg.Name)
 	moved := !strings.EqualFold(st.Environment, reg.Environment) ||

@@ -1,18 +1,12 @@
 package controller
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/internal/registry"
 )
 
@@ -38,15 +32,12 @@ const fingerprintPrefix = "hmac-sha256:"
 
 // fingerprint returns the credential's fingerprint under the pipeline's key, deriving the key on first need
 // in this run.
-func (c *credentialRun) fingerprint(ctx context.Context, cred registry.Credential) (string, error) {
+func (c *credentialRun) fingerprint(cred registry.Credential) string {
 	if c.key == nil {
-		key, err := c.r.fingerprintKey(ctx, c.s.p)
-		if err != nil {
-			return "", err
-		}
-		c.key = key
+		// The reconcile read the GitHub credentials to connect; the key derives from them.
+		c.key = deriveFingerprintKey(c.s.creds.Token, c.s.creds.PrivateKey, c.s.p.UID)
 	}
-	return fingerprintOf(c.key, cred), nil
+	return fingerprintOf(c.key, cred)
 }
 
 func fingerprintOf(key []byte, cred registry.Credential) string {
@@ -71,21 +62,6 @@ func fingerprintKeyID(fp string) string {
 	}
 	id, _, _ := strings.Cut(rest, ":")
 	return id
-}
-
-// fingerprintKey derives the pipeline's fingerprint key from its UID and its GitHub credentials, read
-// uncached (the reconcile has just read them to connect, so they exist and parse).
-func (r *SecurePipelineReconciler) fingerprintKey(ctx context.Context, p *civ1alpha1.SecurePipeline) ([]byte, error) {
-	key := client.ObjectKey{Namespace: p.Namespace, Name: p.Spec.GitHub.CredentialsSecretRef.Name}
-	secret := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, key, secret); err != nil {
-		return nil, fmt.Errorf("reading the GitHub credentials Secret %s for the credential fingerprints: %w", key, err)
-	}
-	creds, err := credentialsFromSecret(secret)
-	if err != nil {
-		return nil, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s: %v", key, err)
-	}
-	return deriveFingerprintKey(creds.Token, creds.PrivateKey, p.UID), nil
 }
 
 // deriveFingerprintKey is HMAC-SHA-256 keyed with the credentials' secret material over a label and the

@@ -61,7 +61,7 @@ func (r *SecurePipelineReconciler) cleanUpGitHub(ctx context.Context, p *civ1alp
 		// This pipeline never wrote to the repository: there is nothing of its own to remove.
 		return nil
 	}
-	gh, err := r.connect(ctx, p)
+	gh, _, err := r.connect(ctx, p)
 	if err != nil {
 		return err
 	}

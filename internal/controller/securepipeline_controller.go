@@ -95,9 +95,11 @@ type SecurePipelineReconciler struct {
 
 // pipelineState is what one reconcile of one pipeline knows.
 type pipelineState struct {
-	p    *civ1alpha1.SecurePipeline
-	gh   githubapi.Client
-	repo *githubapi.Repository
+	p  *civ1alpha1.SecurePipeline
+	gh githubapi.Client
+	// creds are the GitHub credentials gh was built from; the credential fingerprints' key derives from them.
+	creds githubapi.Credentials
+	repo  *githubapi.Repository
 	// audit is the workflow audit's latest result, nil when the audit is disabled or has not run.
 	audit *auditResult
 	// changed is set when a sub-reconciler wrote to GitHub.
@@ -198,12 +200,12 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		return r.result(p, outcome, nil)
 	}
 
-	gh, err := r.connect(ctx, p)
+	gh, creds, err := r.connect(ctx, p)
 	if err != nil {
 		outcome.fail("", err)
 		return r.result(p, outcome, nil)
 	}
-	s := &pipelineState{p: p, gh: gh}
+	s := &pipelineState{p: p, gh: gh, creds: creds}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
@@ -274,21 +276,21 @@ func (r *SecurePipelineReconciler) markReconciling(ctx context.Context, p *civ1a
 	return nil
 }
 
-// connect reads the credentials Secret (uncached) and returns a GitHub client for it.
-func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.SecurePipeline) (githubapi.Client, error) {
+// connect reads the credentials Secret (uncached) and returns a GitHub client for it, and the credentials.
+func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.SecurePipeline) (githubapi.Client, githubapi.Credentials, error) {
 	ref := p.Spec.GitHub.CredentialsSecretRef.Name
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, stalling(civ1alpha1.CredentialsSecretNotFoundReason,
+			return nil, githubapi.Credentials{}, stalling(civ1alpha1.CredentialsSecretNotFoundReason,
 				"the GitHub credentials Secret %s/%s (spec.github.credentialsSecretRef) does not exist: create it with a \"token\" key, or \"appID\", \"installationID\" and \"privateKey\"",
 				p.Namespace, ref)
 		}
-		return nil, fmt.Errorf("reading the GitHub credentials Secret %s/%s: %w", p.Namespace, ref, err)
+		return nil, githubapi.Credentials{}, fmt.Errorf("reading the GitHub credentials Secret %s/%s: %w", p.Namespace, ref, err)
 	}
 	creds, err := credentialsFromSecret(secret)
 	if err != nil {
-		return nil, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
 	}
 	apiURL := p.Spec.GitHub.APIURL
 	if apiURL == "" {
@@ -301,9 +303,9 @@ func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.Se
 		Credentials:   creds,
 	})
 	if err != nil {
-		return nil, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
 	}
-	return gh, nil
+	return gh, creds, nil
 }
 
 // SetupWithManager registers the reconciler, its indexes and its watches.
