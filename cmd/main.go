@@ -241,7 +241,7 @@ func main() {
 // cacheOptions restricts the informer caches to the namespaces in --watch-namespaces, if any.
 func cacheOptions(watchNamespaces string) cache.Options {
 	opts := cache.Options{}
-	for _, ns := range strings.Split(watchNamespaces, ",") {
+	for ns := range strings.SplitSeq(watchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			if opts.DefaultNamespaces == nil {
 				opts.DefaultNamespaces = map[string]cache.Config{}

@@ -57,10 +57,7 @@ func classify(err error, what string) error {
 		return nil
 	}
 	if rl, ok := githubapi.AsRateLimit(err); ok {
-		after := time.Until(rl.RetryAt)
-		if after < time.Second {
-			after = time.Second
-		}
+		after := max(time.Until(rl.RetryAt), time.Second)
 		return &waitingError{reason: civ1alpha1.RateLimitedReason, after: after,
 			msg: fmt.Sprintf("%s: %v", what, rl)}
 	}

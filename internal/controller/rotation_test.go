@@ -110,7 +110,7 @@ func TestRotationThroughExternalSecrets(t *testing.T) {
 	g.Expect(registryStatusOf(got, "ecr").LastRotationTime.Time).To(BeTemporally(">=", requested.Time))
 
 	// Asked again, ESO refreshes, but its source gave the same credential: overdue, and said so.
-	got = ageCredential(t, key, "ecr", 2*time.Hour, pending)
+	ageCredential(t, key, "ecr", 2*time.Hour, pending)
 	es := getExternalSecret(t, ns, "ecr")
 	g.Expect(k8s.Status().Patch(context.Background(), es, client.RawPatch(types.MergePatchType,
 		[]byte(`{"status":{"refreshTime":"`+time.Now().UTC().Format(time.RFC3339)+`"}}`)))).To(Succeed())

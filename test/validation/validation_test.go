@@ -68,13 +68,6 @@ func set(obj map[string]any, path string, value any) {
 	}
 }
 
-func registry(name, server, env, tier string) map[string]any {
-	return map[string]any{
-		"name": name, "server": server, "environment": env, "tier": tier,
-		"credentialsSecretRef": map[string]any{"name": name + "-creds"},
-	}
-}
-
 type validationCase struct {
 	name   string
 	mutate func(obj map[string]any)
