@@ -13,17 +13,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
-	"github.com/secure-pipeline/operator/internal/controller"
-	githubapi "github.com/secure-pipeline/operator/internal/github"
 	"github.com/secure-pipeline/operator/internal/testenv"
 	"github.com/secure-pipeline/operator/test/githubsim"
 )
@@ -54,7 +48,7 @@ func TestMain(m *testing.M) {
 	}
 	k8s = env.Client
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := startManager(ctx); err != nil {
+	if err := env.StartOperator(ctx, 4); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		_ = env.Stop()
 		os.Exit(1)
@@ -63,38 +57,6 @@ func TestMain(m *testing.M) {
 	cancel()
 	_ = env.Stop()
 	os.Exit(code)
-}
-
-func startManager(ctx context.Context) error {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client: client.Options{Cache: &client.CacheOptions{
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
-		Controller: config.Controller{MaxConcurrentReconciles: 4, SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	r := &controller.SecurePipelineReconciler{
-		Client:    mgr.GetClient(),
-		Scheme:    mgr.GetScheme(),
-		APIReader: mgr.GetAPIReader(),
-		GitHub:    githubapi.NewFactory(githubapi.FactoryOptions{}),
-		// Long, so that tests decide when a resync happens (requestResync).
-		SyncPeriod: time.Hour,
-	}
-	if err := r.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the reconciler: %w", err)
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	return nil
 }
 
 // sim is a simulator seeded with the organisation "acme", its repository "web", users alice and bob,

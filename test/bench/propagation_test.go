@@ -19,17 +19,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
-	"github.com/secure-pipeline/operator/internal/controller"
-	githubapi "github.com/secure-pipeline/operator/internal/github"
 	"github.com/secure-pipeline/operator/internal/testenv"
 	"github.com/secure-pipeline/operator/test/githubsim"
 )
@@ -59,7 +53,7 @@ func BenchmarkSecretRotationPropagation(b *testing.B) {
 	defer func() { _ = env.Stop() }()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := startManager(ctx, env); err != nil {
+	if err := env.StartOperator(ctx, maxConcurrentReconciles); err != nil {
 		b.Fatal(err)
 	}
 	k8s := env.Client
@@ -218,33 +212,6 @@ func rotateOneByOne(b *testing.B, k8s client.Client, sim *githubsim.Server, ns s
 		waitQuiet(sim)
 	}
 	return out
-}
-
-func startManager(ctx context.Context, env *testenv.Env) error {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client: client.Options{Cache: &client.CacheOptions{
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
-		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles, SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	r := &controller.SecurePipelineReconciler{
-		Client:     mgr.GetClient(),
-		Scheme:     mgr.GetScheme(),
-		APIReader:  mgr.GetAPIReader(),
-		GitHub:     githubapi.NewFactory(githubapi.FactoryOptions{}),
-		SyncPeriod: time.Hour,
-	}
-	if err := r.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the reconciler: %w", err)
-	}
-	go func() { _ = mgr.Start(ctx) }()
-	return nil
 }
 
 // pipeline is a typical pipeline: a ci environment holding a development registry's credential, a
