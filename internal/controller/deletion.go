@@ -40,6 +40,7 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 				attempts, err)
 		}
 	}
+	r.forgetClient(ctx, p)
 	r.mu.Lock()
 	delete(r.deleteAttempts, p.UID)
 	delete(r.transientFailures, p.UID)
@@ -52,6 +53,26 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// forgetClient drops the cached GitHub client of the pipeline's credentials Secret when no other pipeline
+// uses that Secret, so that clients of deleted pipelines do not pile up in a long-running operator.
+func (r *SecurePipelineReconciler) forgetClient(ctx context.Context, p *civ1alpha1.SecurePipeline) {
+	ref := p.Spec.GitHub.CredentialsSecretRef.Name
+	var list civ1alpha1.SecurePipelineList
+	if err := r.List(ctx, &list, client.InNamespace(p.Namespace), client.MatchingFields{secretIndex: ref}); err != nil {
+		return
+	}
+	for i := range list.Items {
+		if list.Items[i].UID != p.UID {
+			return
+		}
+	}
+	apiURL := p.Spec.GitHub.APIURL
+	if apiURL == "" {
+		apiURL = r.DefaultAPIURL
+	}
+	r.GitHub.Forget(withTrailingSlash(apiURL), p.Namespace+"/"+ref)
 }
 
 func (r *SecurePipelineReconciler) cleanUpGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline) error {

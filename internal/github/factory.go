@@ -134,6 +134,22 @@ func (f *factory) ClientFor(_ context.Context, c Connection) (Client, error) {
 	return cc.client, nil
 }
 
+// Forget drops the cached client of (apiURL, secretKey); the identity's state (ETag cache, rate-limit
+// holds) goes with it when no other client shares it.
+func (f *factory) Forget(apiURL, secretKey string) {
+	u, err := f.apiURL(Connection{APIURL: apiURL, SecretKey: secretKey})
+	if err != nil {
+		return
+	}
+	key := clientKey{u.String(), secretKey}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cc := f.clients[key]; cc != nil {
+		delete(f.clients, key)
+		f.releaseIdentity(cc.idKey)
+	}
+}
+
 // apiURL parses the Connection's API URL (or the default) and gives it the trailing slash go-github
 // needs. It is used as-is: a GitHub Enterprise Server URL must already end in /api/v3/ (go-github's
 // WithEnterpriseURLs would append it to any other URL, which breaks proxies and the simulator).

@@ -68,6 +68,26 @@ func TestClientsAreCachedPerSecretAndRebuiltOnNewVersion(t *testing.T) {
 	g.Expect(f.factory.(*factory).identities).To(HaveLen(1))
 }
 
+// A forgotten Secret's client and its credentials' state go; the next ClientFor builds afresh.
+func TestForgetDropsTheClient(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	conn := tokenConn(f.sim.URL(), tokAdmin)
+	c1, err := f.factory.ClientFor(ctx, conn)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.factory.(*factory).identities).To(HaveLen(1))
+
+	f.factory.Forget(conn.APIURL, conn.SecretKey)
+	g.Expect(f.factory.(*factory).clients).To(BeEmpty())
+	g.Expect(f.factory.(*factory).identities).To(BeEmpty())
+	c2, err := f.factory.ClientFor(ctx, conn)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c2).NotTo(BeIdenticalTo(c1))
+	f.factory.Forget(conn.APIURL, "pipelines/never-used") // not cached: nothing happens
+	g.Expect(f.factory.(*factory).clients).To(HaveLen(1))
+}
+
 func TestInvalidCredentials(t *testing.T) {
 	privPEM, _ := appKey(t)
 	for name, tc := range map[string]struct {

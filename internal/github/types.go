@@ -201,4 +201,7 @@ type Connection struct {
 // SecretVersion changes, so ETag caches, App installation tokens and rate-limit state survive reconciles.
 type Factory interface {
 	ClientFor(ctx context.Context, c Connection) (Client, error)
+	// Forget drops the cached client of (apiURL, secretKey), e.g. when no pipeline uses that Secret any
+	// more, so that a long-running operator does not keep clients (and their caches) of deleted pipelines.
+	Forget(apiURL, secretKey string)
 }
