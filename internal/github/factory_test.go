@@ -55,7 +55,7 @@ func TestClientsAreCachedPerSecretAndRebuiltOnNewVersion(t *testing.T) {
 
 	// A new token in the Secret is new credentials: not held. The old token's state is forgotten once
 	// no client uses it.
-	f.clock.Advance(31 * time.Second)
+	f.clock.Step(31 * time.Second)
 	_, err = c4.GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
 	conn.SecretVersion, conn.Credentials.Token = "3", tokOther

@@ -9,9 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -25,32 +26,15 @@ const (
 	tokNone  = "ghp_sees_nothing"
 )
 
-// fakeClock drives rate-limit holds so tests do not sleep.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock is a settable clock (Now, Step) so that tests of time do not sleep.
+func newFakeClock() *clocktesting.FakeClock { return clocktesting.NewFakeClock(time.Now()) }
 
 // fixture is a started simulator with acme/widgets, user alice and team acme/platform, plus a factory
 // with its own metrics registry and clock.
 type fixture struct {
 	sim     *githubsim.Server
 	reg     *prometheus.Registry
-	clock   *fakeClock
+	clock   *clocktesting.FakeClock
 	factory Factory
 
 	repoID, aliceID, teamID int64

@@ -182,7 +182,7 @@ func TestSecondaryRateLimitHoldsWithoutTouchingTheNetwork(t *testing.T) {
 	g.Expect(IsForbidden(err)).To(BeFalse(), "a rate limit is not a missing permission")
 
 	f.sim.ResetRequests()
-	f.clock.Advance(4 * time.Second)
+	f.clock.Step(4 * time.Second)
 	for range 3 {
 		_, err = c.GetRepository(ctx, "acme", "widgets")
 		rl, ok = AsRateLimit(err)
@@ -198,7 +198,7 @@ func TestSecondaryRateLimitHoldsWithoutTouchingTheNetwork(t *testing.T) {
 	_, err = f.client(t, tokOther).GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
 
-	f.clock.Advance(time.Second)
+	f.clock.Step(time.Second)
 	_, err = c.GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred(), "the hold ends at RetryAt")
 }
@@ -227,7 +227,7 @@ func TestPrimaryRateLimitFloorHoldsUntilReset(t *testing.T) {
 	g.Expect(f.sim.Requests()).To(HaveLen(sent), "held without touching the network")
 	g.Expect(f.remaining(t, tokenIdentity(tokAdmin))).To(Equal(2.0))
 
-	f.clock.Advance(time.Until(rl.RetryAt) + time.Second)
+	f.clock.Step(time.Until(rl.RetryAt) + time.Second)
 	_, err = c.GetActionsPermissions(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred(), "after the reset requests flow again")
 }

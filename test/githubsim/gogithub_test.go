@@ -177,7 +177,7 @@ func TestGoGitHubEnvironmentSecrets(t *testing.T) {
 	g.Expect(ok).To(BeTrue())
 	g.Expect(v).To(Equal("hunter2"))
 
-	clock.Advance(time.Minute)
+	clock.Step(time.Minute)
 	g.Expect(putSecret("DEPLOY_TOKEN", "hunter3").StatusCode).To(Equal(http.StatusNoContent))
 	v, secondUpdate, _ := f.sim.SecretValue("acme", "widgets", "production", "DEPLOY_TOKEN")
 	g.Expect(v).To(Equal("hunter3"))
@@ -210,7 +210,7 @@ func TestGoGitHubEnvironmentSecrets(t *testing.T) {
 	g.Expect(sec.UpdatedAt.Time).To(BeTemporally("~", secondUpdate, time.Second))
 
 	// A human overwrites it; the operator can notice through updated_at.
-	clock.Advance(time.Minute)
+	clock.Step(time.Minute)
 	f.sim.SetSecretValue("acme", "widgets", "production", "DEPLOY_TOKEN", "tampered")
 	sec, _, _ = c.Actions.GetEnvSecret(ctx, int(f.widgetsID), "production", "DEPLOY_TOKEN")
 	g.Expect(sec.UpdatedAt.Time).To(BeTemporally("~", secondUpdate.Add(time.Minute), time.Second))
@@ -428,7 +428,7 @@ func TestInstallationTokenExpires(t *testing.T) {
 	g.Expect(resp.JSON()["repository_selection"]).To(Equal("all"))
 
 	g.Expect(do(t, nil, "GET", f.sim.URL()+"repos/acme/gadgets", tok, nil).Status).To(Equal(http.StatusOK))
-	clock.Advance(11 * time.Minute)
+	clock.Step(11 * time.Minute)
 	r := do(t, nil, "GET", f.sim.URL()+"repos/acme/gadgets", tok, nil)
 	g.Expect(r.Status).To(Equal(http.StatusUnauthorized))
 	g.Expect(r.JSON()["message"]).To(Equal("Bad credentials"))

@@ -11,9 +11,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/golang-jwt/jwt/v4"
 	. "github.com/onsi/gomega"
@@ -170,24 +171,7 @@ func appJWT(t *testing.T, k *rsa.PrivateKey, appID int64, now time.Time, ttl tim
 	return s
 }
 
-// fakeClock is a settable clock for WithClock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock is a settable clock (Now, Step) so that tests of time do not sleep.
+func newFakeClock() *clocktesting.FakeClock { return clocktesting.NewFakeClock(time.Now()) }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -223,7 +223,7 @@ func TestPrimaryWindowResets(t *testing.T) {
 	rl := do(t, nil, "GET", f.sim.URL()+"rate_limit", tokAdmin, nil)
 	g.Expect(rl.Status).To(Equal(200))
 	g.Expect(rl.JSON()["resources"].(map[string]any)["core"].(map[string]any)["remaining"]).To(BeEquivalentTo(0))
-	clock.Advance(time.Hour + time.Second)
+	clock.Step(time.Hour + time.Second)
 	g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Status).To(Equal(200))
 	f.sim.ResetRateLimits()
 	g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Header.Get("X-RateLimit-Used")).To(Equal("1"))
@@ -237,13 +237,13 @@ func TestSecondaryLimitPerMinute(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Status).To(Equal(200))
 	}
-	clock.Advance(20 * time.Second)
+	clock.Step(20 * time.Second)
 	r := do(t, nil, "GET", u, tokAdmin, nil)
 	g.Expect(r.Status).To(Equal(http.StatusForbidden))
 	g.Expect(r.Header.Get("Retry-After")).To(Equal("41"))
 	g.Expect(r.JSON()["documentation_url"]).To(HaveSuffix("secondary-rate-limits"))
 	g.Expect(do(t, nil, "GET", f.sim.URL()+"repos/alice/dotfiles", "ghp_read", nil).Status).To(Equal(http.StatusNotFound), "other tokens are not limited")
-	clock.Advance(41 * time.Second)
+	clock.Step(41 * time.Second)
 	g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Status).To(Equal(200))
 }
 
