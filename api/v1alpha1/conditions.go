@@ -61,8 +61,12 @@ const (
 	ReviewerNotFoundReason = "ReviewerNotFound"
 	// RepositoryConflictReason (stalling): an older SecurePipeline already manages this repository.
 	RepositoryConflictReason = "RepositoryConflict"
-	// InvalidSpecReason (stalling): GitHub refused a value of the spec (422).
+	// InvalidSpecReason (stalling): GitHub refused a value of the spec (422), or the stored spec breaks a
+	// rule the API server checks only at admission (it was stored before the rule existed).
 	InvalidSpecReason = "InvalidSpec"
+	// EnvironmentNameUnsafeReason (stalling): an environment that holds production-tier credentials has a
+	// name with non-ASCII, invisible or compatibility characters, which could pass for another name.
+	EnvironmentNameUnsafeReason = "EnvironmentNameUnsafe"
 
 	// SecretNotFoundReason: a registry's credentials Secret does not exist.
 	SecretNotFoundReason = "SecretNotFound"
@@ -75,6 +79,15 @@ const (
 	// EnvironmentNotGatedReason: a production credential's environment has no required reviewers on GitHub
 	// and could not be restored, so the credential was not pushed.
 	EnvironmentNotGatedReason = "EnvironmentNotGated"
+	// AdminBypassUnsupportedReason (stalling): the GitHub server refuses can_admins_bypass, so repository
+	// administrators could deploy with a production credential without approval; it is not pushed unless
+	// spec.github.acceptUnenforcedAdminBypass is true.
+	AdminBypassUnsupportedReason = "AdminBypassUnsupported"
+	// AdminBypassNotEnforcedReason: production credentials were pushed although the GitHub server cannot
+	// forbid administrators to bypass the reviewers, because spec.github.acceptUnenforcedAdminBypass is true.
+	AdminBypassNotEnforcedReason = "AdminBypassNotEnforced"
+	// CredentialTooLargeReason: a registry credential is larger than GitHub's 48 KB limit for secrets.
+	CredentialTooLargeReason = "CredentialTooLarge"
 	// RotationPendingReason: the operator asked External Secrets Operator for a new credential and waits for it.
 	RotationPendingReason = "RotationPending"
 	// RotationOverdueReason: a credential is older than rotateEvery and the operator cannot mint a new one.

@@ -52,12 +52,31 @@ func (d *DCO) WebCommitSignoffRequired() bool {
 	return d.RequireWebCommitSignoff == nil || *d.RequireWebCommitSignoff
 }
 
-// EnvironmentByName returns the spec's environment of that name, or nil.
-func (s *SecurePipelineSpec) EnvironmentByName(name string) *Environment {
+// EnvironmentIndex returns the index of the spec's environment of that name, compared as GitHub compares
+// environment names (case-insensitively), or -1.
+func (s *SecurePipelineSpec) EnvironmentIndex(name string) int {
 	for i := range s.Environments {
-		if s.Environments[i].Name == name {
-			return &s.Environments[i]
+		if strings.EqualFold(s.Environments[i].Name, name) {
+			return i
 		}
 	}
+	return -1
+}
+
+// EnvironmentByName returns the spec's environment of that name (case-insensitively), or nil.
+func (s *SecurePipelineSpec) EnvironmentByName(name string) *Environment {
+	if i := s.EnvironmentIndex(name); i >= 0 {
+		return &s.Environments[i]
+	}
 	return nil
+}
+
+// HoldsProductionCredentials says whether a production-tier registry pushes to the named environment.
+func (s *SecurePipelineSpec) HoldsProductionCredentials(env string) bool {
+	for _, r := range s.Registries {
+		if r.Tier == RegistryTierProduction && strings.EqualFold(r.Environment, env) {
+			return true
+		}
+	}
+	return false
 }

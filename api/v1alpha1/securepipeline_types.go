@@ -27,9 +27,11 @@ import (
 // Cross-field rules are checked by the API server at admission, so a broken pipeline is refused
 // before any controller acts on it.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(r, has(self.environments) && self.environments.exists(e, e.name == r.environment))",message="spec.registries[].environment must name an entry of spec.environments",fieldPath=".registries"
-// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(r, r.tier != 'production' || (has(self.environments) && self.environments.exists(e, e.name == r.environment && has(e.reviewers) && size(e.reviewers) > 0)))",message="spec.registries[]: a production-tier registry's environment must have at least one reviewer in spec.environments[].reviewers (production credentials require a maintainer's approval)",fieldPath=".registries"
-// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(a, self.registries.exists_one(b, b.environment == a.environment && ((has(a.secretNames) && has(a.secretNames.username) ? a.secretNames.username : a.name.replace('-', '_') + '_username').upperAscii() == (has(b.secretNames) && has(b.secretNames.username) ? b.secretNames.username : b.name.replace('-', '_') + '_username').upperAscii() || (has(a.secretNames) && has(a.secretNames.username) ? a.secretNames.username : a.name.replace('-', '_') + '_username').upperAscii() == (has(b.secretNames) && has(b.secretNames.password) ? b.secretNames.password : b.name.replace('-', '_') + '_password').upperAscii() || (has(a.secretNames) && has(a.secretNames.password) ? a.secretNames.password : a.name.replace('-', '_') + '_password').upperAscii() == (has(b.secretNames) && has(b.secretNames.username) ? b.secretNames.username : b.name.replace('-', '_') + '_username').upperAscii() || (has(a.secretNames) && has(a.secretNames.password) ? a.secretNames.password : a.name.replace('-', '_') + '_password').upperAscii() == (has(b.secretNames) && has(b.secretNames.password) ? b.secretNames.password : b.name.replace('-', '_') + '_password').upperAscii())))",message="spec.registries[].secretNames: GitHub secret names (case-insensitive, including the defaults derived from the registry name) must be unique within one environment across registries",fieldPath=".registries"
+// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(r, has(self.environments) && self.environments.exists(e, e.name.lowerAscii() == r.environment.lowerAscii()))",message="spec.registries[].environment must name an entry of spec.environments (compared case-insensitively, as GitHub compares environment names)",fieldPath=".registries"
+// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(r, r.tier != 'production' || (has(self.environments) && self.environments.exists(e, e.name.lowerAscii() == r.environment.lowerAscii() && has(e.reviewers) && size(e.reviewers) > 0)))",message="spec.registries[]: a production-tier registry's environment must have at least one reviewer in spec.environments[].reviewers (production credentials require a maintainer's approval)",fieldPath=".registries"
+// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(r, r.tier != 'production' || r.environment.matches('^[A-Za-z0-9][A-Za-z0-9._-]*$'))",message="spec.registries[]: a production-tier registry's environment name must be plain ASCII (letters, digits, '.', '_', '-'), so that no look-alike of another environment's name can hold production credentials",fieldPath=".registries"
+// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(r, r.tier != 'production' || !has(self.environments) || self.environments.all(e, e.name.lowerAscii() != r.environment.lowerAscii() || ((!has(e.allowAdminBypass) || !e.allowAdminBypass) && (!has(e.preventSelfReview) || e.preventSelfReview))))",message="spec.environments[]: an environment that holds a production-tier registry's credentials must not set allowAdminBypass: true nor preventSelfReview: false (repository admins and the person who triggered a deployment must not skip the approval)",fieldPath=".environments"
+// +kubebuilder:validation:XValidation:rule="!has(self.registries) || self.registries.all(a, self.registries.exists_one(b, b.environment.lowerAscii() == a.environment.lowerAscii() && ((has(a.secretNames) && has(a.secretNames.username) ? a.secretNames.username : a.name.replace('-', '_') + '_username').upperAscii() == (has(b.secretNames) && has(b.secretNames.username) ? b.secretNames.username : b.name.replace('-', '_') + '_username').upperAscii() || (has(a.secretNames) && has(a.secretNames.username) ? a.secretNames.username : a.name.replace('-', '_') + '_username').upperAscii() == (has(b.secretNames) && has(b.secretNames.password) ? b.secretNames.password : b.name.replace('-', '_') + '_password').upperAscii() || (has(a.secretNames) && has(a.secretNames.password) ? a.secretNames.password : a.name.replace('-', '_') + '_password').upperAscii() == (has(b.secretNames) && has(b.secretNames.username) ? b.secretNames.username : b.name.replace('-', '_') + '_username').upperAscii() || (has(a.secretNames) && has(a.secretNames.password) ? a.secretNames.password : a.name.replace('-', '_') + '_password').upperAscii() == (has(b.secretNames) && has(b.secretNames.password) ? b.secretNames.password : b.name.replace('-', '_') + '_password').upperAscii())))",message="spec.registries[].secretNames: GitHub secret names (case-insensitive, including the defaults derived from the registry name) must be unique within one environment across registries",fieldPath=".registries"
 type SecurePipelineSpec struct {
 	// repository is the GitHub repository this pipeline secures.
 	// +required
@@ -48,9 +50,12 @@ type SecurePipelineSpec struct {
 	// environments are the GitHub deployment environments the operator creates and keeps as declared,
 	// typically a "ci" environment for development credentials and a "production" environment whose jobs
 	// need a maintainer's approval. Environments that exist on GitHub but are not listed here are never touched.
+	// GitHub compares environment names case-insensitively, so two entries whose names differ only in
+	// case would be one environment on GitHub, each resync rewriting the other's protection rules.
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.name.lowerAscii() == a.name.lowerAscii()))",message="environment names must be unique case-insensitively: GitHub treats names that differ only in case (e.g. production and Production) as one environment"
 	// +optional
 	Environments []Environment `json:"environments,omitempty"`
 
@@ -121,6 +126,14 @@ type GitHubConnection struct {
 	// (keys "appID", "installationID" and "privateKey").
 	// +required
 	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
+
+	// acceptUnenforcedAdminBypass lets production credentials be pushed to a GitHub server that cannot
+	// forbid repository administrators to bypass an environment's reviewers (older GitHub Enterprise
+	// Server refuses can_admins_bypass). Without it such a pipeline is Stalled with reason
+	// AdminBypassUnsupported; with it every push says, in a Warning event and in the CredentialsReady
+	// condition, that administrators can deploy without approval.
+	// +optional
+	AcceptUnenforcedAdminBypass bool `json:"acceptUnenforcedAdminBypass,omitempty"`
 }
 
 // SecretReference names a Secret in the referring object's namespace. There is deliberately no namespace
@@ -221,6 +234,13 @@ type Environment struct {
 	// Unset means any branch or tag may.
 	// +optional
 	DeploymentBranches *DeploymentBranches `json:"deploymentBranches,omitempty"`
+
+	// allowAdminBypass is GitHub's can_admins_bypass: whether repository administrators may deploy
+	// without the required reviewers' approval. In an environment that holds a production-tier
+	// registry's credentials it is always false (true is refused at admission) and checked on GitHub
+	// before every push of them. Elsewhere, unset leaves GitHub's value as it is.
+	// +optional
+	AllowAdminBypass *bool `json:"allowAdminBypass,omitempty"`
 }
 
 // Reviewer is a GitHub user or team. Exactly one of user and team is set.

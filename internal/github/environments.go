@@ -16,6 +16,7 @@ type environmentJSON struct {
 	Name            string    `json:"name"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	CanAdminsBypass *bool     `json:"can_admins_bypass"`
 	ProtectionRules []struct {
 		Type              string `json:"type"`
 		WaitTimer         int    `json:"wait_timer"`
@@ -40,19 +41,23 @@ type reviewerJSON struct {
 	ID   int64        `json:"id"`
 }
 
-// environmentPut is the PUT body. Every field is sent, so the environment ends up exactly as desired:
-// reviewers null removes them, deployment_branch_policy null lets all branches deploy. can_admins_bypass
-// is left out on purpose, so whatever a human chose there stays (go-github's type would force true).
+// environmentPut is the PUT body. Every protection field is sent, so the environment ends up exactly as
+// desired: reviewers null removes them, deployment_branch_policy null lets all branches deploy.
+// can_admins_bypass is sent only when the operator decides it (EnvironmentSettings.CanAdminsBypass), so
+// that an environment the spec says nothing about keeps what a human chose; go-github's type cannot leave
+// it out (an unset CanAdminsBypass marshals as true), hence this type.
 type environmentPut struct {
 	WaitTimer              int               `json:"wait_timer"`
 	PreventSelfReview      bool              `json:"prevent_self_review"`
 	Reviewers              []reviewerJSON    `json:"reviewers"`
 	DeploymentBranchPolicy *branchPolicyJSON `json:"deployment_branch_policy"`
+	CanAdminsBypass        *bool             `json:"can_admins_bypass,omitempty"`
 }
 
 func (e *environmentJSON) toEnvironment() *Environment {
 	out := &Environment{ID: e.ID, Name: e.Name, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	out.EnvironmentSettings.Name = e.Name
+	out.CanAdminsBypass = e.CanAdminsBypass
 	for _, r := range e.ProtectionRules {
 		switch r.Type {
 		case "wait_timer":
@@ -93,7 +98,7 @@ func (c *client) GetEnvironment(ctx context.Context, owner, repo, name string) (
 
 // PutEnvironment implements Client.
 func (c *client) PutEnvironment(ctx context.Context, owner, repo string, env EnvironmentSettings) (*Environment, error) {
-	body := environmentPut{WaitTimer: env.WaitTimer, PreventSelfReview: env.PreventSelfReview}
+	body := environmentPut{WaitTimer: env.WaitTimer, PreventSelfReview: env.PreventSelfReview, CanAdminsBypass: env.CanAdminsBypass}
 	for _, r := range env.Reviewers {
 		body.Reviewers = append(body.Reviewers, reviewerJSON(r))
 	}

@@ -69,6 +69,21 @@ func IsForbidden(err error) bool { return statusOf(err) == http.StatusForbidden 
 // IsValidation reports a 422: GitHub refused a value.
 func IsValidation(err error) bool { return statusOf(err) == http.StatusUnprocessableEntity }
 
+// IsUnpermittedKey reports GitHub's 422 for a request body key the server does not know, e.g. older
+// GitHub Enterprise Server's `"can_admins_bypass" is not a permitted key.`
+func IsUnpermittedKey(err error, key string) bool {
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || apiErr.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, text := range append([]string{apiErr.Message}, apiErr.Errors...) {
+		if strings.Contains(text, `"`+key+`" is not a permitted key`) {
+			return true
+		}
+	}
+	return false
+}
+
 // AsRateLimit returns the rate-limit error in err's chain, if any.
 func AsRateLimit(err error) (*RateLimitError, bool) {
 	var rl *RateLimitError

@@ -49,6 +49,10 @@ type EnvironmentSettings struct {
 	PreventSelfReview bool
 	WaitTimer         int
 	BranchPolicy      BranchPolicyMode
+	// CanAdminsBypass is GitHub's can_admins_bypass: whether repository administrators may deploy without
+	// the reviewers' approval. nil means: in a PUT, leave GitHub's value as it is (the key is not sent);
+	// in an answer, the server did not report it (older GitHub Enterprise Server has no such setting).
+	CanAdminsBypass *bool
 }
 
 // Environment is an environment as GitHub holds it.

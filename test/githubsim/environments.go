@@ -40,7 +40,7 @@ func (s *Server) envJSON(c *call, r *repo, e *environment) map[string]any {
 		rules = append(rules, map[string]any{"id": e.branchRuleID, "node_id": nodeID("Gate", e.branchRuleID), "type": "branch_policy"})
 		dbp = map[string]bool{"protected_branches": p.ProtectedBranches, "custom_branch_policies": p.CustomBranchPolicies}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id": e.ID, "node_id": nodeID("Environment", e.ID), "name": e.Name,
 		"url":        c.base + "repos/" + r.FullName + "/environments/" + url.PathEscape(e.Name),
 		"html_url":   "https://github.com/" + r.FullName + "/deployments/activity_log?environments_filter=" + url.QueryEscape(e.Name),
@@ -48,6 +48,10 @@ func (s *Server) envJSON(c *call, r *repo, e *environment) map[string]any {
 		"can_admins_bypass": e.CanAdminsBypass,
 		"protection_rules":  rules, "deployment_branch_policy": dbp,
 	}
+	if s.noAdminBypass {
+		delete(out, "can_admins_bypass")
+	}
+	return out
 }
 
 // reviewerJSON renders a reviewer as GitHub does (a simple-user or a team);
@@ -130,6 +134,11 @@ func (s *Server) putEnvironment(c *call) *reply {
 	var raw map[string]json.RawMessage
 	if rep := c.decode(&raw); rep != nil {
 		return rep
+	}
+	if s.noAdminBypass {
+		if rep := unpermittedKeys(raw, "can_admins_bypass"); rep != nil {
+			return rep
+		}
 	}
 	e := r.env(name)
 	var next EnvironmentState

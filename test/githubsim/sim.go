@@ -26,6 +26,8 @@ type Server struct {
 	perMinute     int
 	instTTL       time.Duration
 	clock         func() time.Time
+	// noAdminBypass models an older GitHub Enterprise Server without can_admins_bypass (ghes.go).
+	noAdminBypass bool
 
 	mu sync.RWMutex
 	st *state

@@ -36,14 +36,20 @@ func run() error {
 	maxConcurrent := flag.Int("max-concurrent", 0, "secondary limit: requests in flight per token (0 = unlimited)")
 	perMinute := flag.Int("per-minute", 0, "secondary limit: requests per token per minute (0 = unlimited)")
 	tokenTTL := flag.Duration("installation-token-ttl", time.Hour, "lifetime of GitHub App installation tokens")
+	ghesNoAdminBypass := flag.Bool("ghes-without-admin-bypass", false,
+		"behave like an older GitHub Enterprise Server: environments have no can_admins_bypass, and a PUT with it is refused with 422")
 	flag.Parse()
 
-	sim := githubsim.New(
+	opts := []githubsim.Option{
 		githubsim.WithAdminToken(*adminToken),
 		githubsim.WithPrimaryRateLimit(*rateLimit),
 		githubsim.WithSecondaryLimits(*maxConcurrent, *perMinute),
 		githubsim.WithInstallationTokenTTL(*tokenTTL),
-	)
+	}
+	if *ghesNoAdminBypass {
+		opts = append(opts, githubsim.WithoutAdminBypassSetting())
+	}
+	sim := githubsim.New(opts...)
 	if *seed != "" {
 		sd, err := githubsim.LoadSeedFile(*seed)
 		if err != nil {
