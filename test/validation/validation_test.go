@@ -235,6 +235,12 @@ func TestValidation(t *testing.T) {
 			refused: []string{"spec.deletionPolicy", `"Orphan"`, `"Delete"`}},
 	}
 
+	runCases(t, cases)
+}
+
+// runCases creates each case's object with a dry run and checks that the API server accepts or refuses it.
+func runCases(t *testing.T, cases []validationCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
