@@ -55,6 +55,9 @@ type credentialRun struct {
 	key []byte
 	// rotations are the registries' rotation states, for the CredentialsRotated condition.
 	rotations []rotation
+	// unenforced are the production registries pushed to an environment whose server cannot forbid
+	// administrators to bypass the reviewers (accepted by spec.github.acceptUnenforcedAdminBypass).
+	unenforced []string
 }
 
 // reconcileCredentials pushes registry credentials into environment secrets and removes the ones no
@@ -84,15 +87,20 @@ func (r *SecurePipelineReconciler) reconcileCredentials(ctx context.Context, s *
 	r.setRotationCondition(p, run.rotations)
 	p.Status.Registries = sortedRegistryStatus(p)
 
-	if err := combineCredentialErrors(errs); err != nil {
+	if err := combineErrors(errs); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(p.Spec.Registries))
 	for _, reg := range p.Spec.Registries {
 		names = append(names, reg.Name)
 	}
-	setCondition(p, civ1alpha1.CredentialsReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason,
-		fmt.Sprintf("the credentials of registries %s are on GitHub as declared", strings.Join(names, ", ")))
+	reason, msg := civ1alpha1.SucceededReason, fmt.Sprintf("the credentials of registries %s are on GitHub as declared", strings.Join(names, ", "))
+	if len(run.unenforced) > 0 {
+		reason = civ1alpha1.AdminBypassNotEnforcedReason
+		msg += fmt.Sprintf("; warning: registries %s were pushed to environments whose GitHub server does not support can_admins_bypass, so repository administrators can deploy with them without approval (accepted by spec.github.acceptUnenforcedAdminBypass)",
+			strings.Join(run.unenforced, ", "))
+	}
+	setCondition(p, civ1alpha1.CredentialsReadyCondition, metav1.ConditionTrue, reason, msg)
 	return nil
 }
 
@@ -104,6 +112,9 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 
 	cred, err := c.readCredential(ctx, i)
 	if err != nil {
+		return err
+	}
+	if err := checkCredentialSize(p, i, cred); err != nil {
 		return err
 	}
 	fp := c.fingerprint(cred)
@@ -120,15 +131,21 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 		return nil
 	}
 
+	// From here on a push is due: its failure must show at once (Ready never stays True over a credential
+	// that did not reach GitHub).
 	if reg.Tier == civ1alpha1.RegistryTierProduction {
-		if err := r.ensureGated(ctx, c.s, i); err != nil {
-			return err
+		unenforced, err := r.ensureGated(ctx, c.s, i)
+		if err != nil {
+			return ungraceful(err)
+		}
+		if unenforced {
+			c.unenforced = append(c.unenforced, reg.Name)
 		}
 	}
 	where := fmt.Sprintf("environment %s of %s", reg.Environment, p.RepositoryFullName())
 	key, err := c.s.gh.EnvironmentPublicKey(ctx, c.s.repo.ID, reg.Environment)
 	if err != nil {
-		return classify(err, "reading the secrets public key of "+where)
+		return ungraceful(classify(err, "reading the secrets public key of "+where))
 	}
 	// Record where the values go before writing them, so that even a half-done push is known and
 	// cleaned up if the registry goes away.
@@ -143,7 +160,7 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 		}
 		if err := c.s.gh.PutEnvironmentSecret(ctx, c.s.repo.ID, reg.Environment, put.name, sealed); err != nil {
 			delete(c.secrets, strings.ToLower(reg.Environment))
-			return classify(err, fmt.Sprintf("writing secret %s of %s", put.name, where))
+			return ungraceful(classify(err, fmt.Sprintf("writing secret %s of %s", put.name, where)))
 		}
 	}
 	delete(c.secrets, strings.ToLower(reg.Environment))
@@ -359,9 +376,9 @@ func sortedRegistryStatus(p *civ1alpha1.SecurePipeline) []civ1alpha1.RegistrySta
 	return out
 }
 
-// combineCredentialErrors turns the registries' errors into the concern's one: a transient or waiting
+// combineErrors turns the errors of a concern's parts (registries, environments) into the concern's one: a transient or waiting
 // error first (the retry will report the rest), else the stalling ones together, under the first's reason.
-func combineCredentialErrors(errs []error) error {
+func combineErrors(errs []error) error {
 	var stalled []*stallingError
 	var waiting error
 	for _, err := range errs {

@@ -214,9 +214,9 @@ func TestOverwrittenSecretIsPushedAgain(t *testing.T) {
 }
 
 // Before pushing a production credential the operator confirms on GitHub that the environment has required
-// reviewers. Here the environments concern stops at the ci environment (an unknown reviewer), so it does
-// not look at production in the same reconcile: the guard itself finds the reviewers gone and restores
-// them before pushing. When restoring fails, nothing is pushed and CredentialsReady says EnvironmentNotGated.
+// reviewers. Here the environments concern cannot read either environment (two 502s), so it does not
+// restore production in the same reconcile: the guard itself finds the reviewers gone and restores them
+// before pushing. When restoring fails, nothing is pushed and CredentialsReady says EnvironmentNotGated.
 func TestProductionGuardRestoresReviewersBeforePushing(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
@@ -230,15 +230,11 @@ func TestProductionGuardRestoresReviewersBeforePushing(t *testing.T) {
 	key := client.ObjectKeyFromObject(p)
 	waitReady(t, key)
 
-	patchSpec(t, key, func(p *civ1alpha1.SecurePipeline) {
-		p.Spec.Environments[0].Reviewers = []civ1alpha1.Reviewer{{User: "ghost"}}
-	})
-	waitFor(t, key, civ1alpha1.EnvironmentsReadyCondition, metav1.ConditionFalse, civ1alpha1.ReviewerNotFoundReason)
-
 	removeReviewers := func() {
 		sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) { e.Reviewers = nil })
 	}
 	removeReviewers()
+	sim.SetFault("GET /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502, Count: 2})
 	sim.ResetRequests()
 	v2 := randomValue("v2")
 	basicAuthSecret(t, ns, "prod-creds", "deployer", v2)

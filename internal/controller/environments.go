@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	githubapi "github.com/secure-pipeline/operator/internal/github"
@@ -18,14 +19,20 @@ import (
 func (r *SecurePipelineReconciler) reconcileEnvironments(ctx context.Context, s *pipelineState) error {
 	p := s.p
 	var statuses []civ1alpha1.EnvironmentStatus
+	var errs []error
+	// Each environment fails alone: a 502 on one must not leave the others (and their credentials) behind.
 	for i := range p.Spec.Environments {
 		st, err := r.reconcileEnvironment(ctx, s, i)
 		if err != nil {
-			// Keep what is known of the others, so that deletion still knows what this pipeline created.
-			p.Status.Environments = mergeEnvironmentStatus(p.Status.Environments, statuses)
-			return err
+			errs = append(errs, err)
+			continue
 		}
 		statuses = append(statuses, st)
+	}
+	if err := combineErrors(errs); err != nil {
+		// Keep what is known of the others, so that deletion still knows what this pipeline created.
+		p.Status.Environments = mergeEnvironmentStatus(p.Status.Environments, statuses)
+		return err
 	}
 	p.Status.Environments = statuses
 	names := make([]string, 0, len(statuses))
@@ -36,6 +43,7 @@ func (r *SecurePipelineReconciler) reconcileEnvironments(ctx context.Context, s 
 	if len(names) > 0 {
 		msg = fmt.Sprintf("environments %s match the spec", strings.Join(names, ", "))
 	}
+	msg += r.environmentNotes(s)
 	setCondition(p, civ1alpha1.EnvironmentsReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason, msg)
 	return nil
 }
@@ -53,22 +61,25 @@ func (r *SecurePipelineReconciler) reconcileEnvironment(ctx context.Context, s *
 	have, err := s.gh.GetEnvironment(ctx, owner, repo, spec.Name)
 	switch {
 	case githubapi.IsNotFound(err):
-		have, err = s.gh.PutEnvironment(ctx, owner, repo, want)
+		have, err = r.putEnvironment(ctx, s, i, want)
 		if err != nil {
-			return st, classify(err, "creating "+where)
+			return st, gateFailure(p, spec.Name, classify(err, "creating "+where))
 		}
 		st.CreatedByOperator = true
 		r.changed(s, "EnvironmentCreated", "created %s with %d required reviewer(s)", where, len(want.Reviewers))
 	case err != nil:
 		return st, classify(err, "reading "+where)
 	default:
-		if drift := environmentDrift(have.EnvironmentSettings, want); len(drift) > 0 {
-			have, err = s.gh.PutEnvironment(ctx, owner, repo, want)
+		if drift := environmentDrift(have.EnvironmentSettings, want, s.p.Spec.GitHub.AcceptUnenforcedAdminBypass); len(drift) > 0 {
+			have, err = r.putEnvironment(ctx, s, i, want)
 			if err != nil {
-				return st, classify(err, "updating "+where)
+				return st, gateFailure(p, spec.Name, classify(err, "updating "+where))
 			}
 			r.changed(s, "EnvironmentUpdated", "reverted %s on %s to the spec", strings.Join(drift, ", "), where)
 		}
+	}
+	if want.CanAdminsBypass != nil && have.CanAdminsBypass == nil && p.Spec.GitHub.AcceptUnenforcedAdminBypass {
+		s.noteUnenforced(spec.Name)
 	}
 	st.ID = have.ID
 	st.Reviewers = int32(len(want.Reviewers))
@@ -103,6 +114,14 @@ func (r *SecurePipelineReconciler) desiredEnvironment(ctx context.Context, s *pi
 	}
 	// GitHub keeps prevent_self_review only as part of a required-reviewers rule.
 	want.PreventSelfReview = spec.SelfReviewPrevented() && len(want.Reviewers) > 0
+	switch {
+	case s.p.Spec.HoldsProductionCredentials(spec.Name):
+		// The gate (admission refuses anything else; these hold for objects stored before that rule).
+		want.PreventSelfReview = len(want.Reviewers) > 0
+		want.CanAdminsBypass = ptr.To(false)
+	case spec.AllowAdminBypass != nil:
+		want.CanAdminsBypass = ptr.To(*spec.AllowAdminBypass)
+	}
 	switch db := spec.DeploymentBranches; {
 	case db == nil:
 		want.BranchPolicy = githubapi.AllBranches
@@ -141,9 +160,16 @@ func (r *SecurePipelineReconciler) resolveReviewer(ctx context.Context, s *pipel
 	return githubapi.Reviewer{Type: githubapi.ReviewerTeam, ID: id}, nil
 }
 
-// environmentDrift names the protection rules on GitHub that differ from the spec.
-func environmentDrift(have, want githubapi.EnvironmentSettings) []string {
+// environmentDrift names the protection rules on GitHub that differ from the spec. A server that does not
+// report can_admins_bypass (older GitHub Enterprise Server) cannot be told to change it either: that is
+// drift only while the pipeline has not accepted it (the write then fails with AdminBypassUnsupported).
+func environmentDrift(have, want githubapi.EnvironmentSettings, acceptUnenforcedAdminBypass bool) []string {
 	var drift []string
+	if w := want.CanAdminsBypass; w != nil {
+		if h := have.CanAdminsBypass; (h == nil && !acceptUnenforcedAdminBypass) || (h != nil && *h != *w) {
+			drift = append(drift, "can_admins_bypass")
+		}
+	}
 	if !sameReviewers(have.Reviewers, want.Reviewers) {
 		drift = append(drift, "reviewers")
 	}

@@ -106,6 +106,11 @@ type pipelineState struct {
 	changed bool
 	// requeueAfter is the earliest time a sub-reconciler wants to run again (0: the sync period).
 	requeueAfter time.Duration
+	// nameNotes are look-alike environment names (environment_names.go), told in EnvironmentsReady.
+	nameNotes []string
+	// adminBypassUnenforced lists the environments where the GitHub server cannot forbid administrators
+	// to bypass the reviewers and the pipeline accepts it (spec.github.acceptUnenforcedAdminBypass).
+	adminBypassUnenforced map[string]bool
 }
 
 func (s *pipelineState) wantRequeue(after time.Duration) {
@@ -191,6 +196,12 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 // reconcileGitHub connects, checks ownership, and runs the concerns in order.
 func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline, outcome *runOutcome) (ctrl.Result, error) {
+	// Admission checks these only for objects written after its rules existed.
+	names := checkEnvironmentNames(&p.Spec)
+	if names.refusal != nil {
+		outcome.fail("", names.refusal)
+		return r.result(p, outcome, nil)
+	}
 	if winner, err := r.repositoryOwner(ctx, p); err != nil {
 		return ctrl.Result{}, err
 	} else if winner != nil {
@@ -205,7 +216,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		outcome.fail("", err)
 		return r.result(p, outcome, nil)
 	}
-	s := &pipelineState{p: p, gh: gh, creds: creds}
+	s := &pipelineState{p: p, gh: gh, creds: creds, nameNotes: names.notes}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
@@ -221,16 +232,23 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	s.repo = repo
 	p.Status.RepositoryID = repo.ID
 
-	for _, c := range r.concerns() {
+	// Concerns fail alone: one concern's failure does not keep the others from their attempt (a 502 on
+	// the ci environment must not hold back a rotated production credential). Only a failure of the
+	// credentials themselves stops the run, since every further request would fail the same way; the
+	// concerns that did not run then share that failure, so that no condition tells of an older attempt.
+	all := r.concerns()
+	for i, c := range all {
 		err := c.run(ctx, s)
 		if err == nil {
 			continue
 		}
 		outcome.fail(c.condition, err)
-		if st, ok := asStalling(err); ok && st.local {
-			continue
+		if stopsTheRun(err) {
+			for _, rest := range all[i+1:] {
+				outcome.fail(rest.condition, err)
+			}
+			break
 		}
-		break
 	}
 	outcome.changed = s.changed
 	return r.result(p, outcome, s)

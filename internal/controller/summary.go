@@ -49,6 +49,22 @@ func (o *runOutcome) fail(condition string, err error) {
 	}
 }
 
+// isTransient says whether err is retried with backoff: neither stalling nor waiting.
+func isTransient(err error) bool {
+	if _, ok := asStalling(err); ok {
+		return false
+	}
+	_, ok := asWaiting(err)
+	return !ok
+}
+
+// isRateLimited says whether err waits for GitHub's rate limit: what was True before stays True meanwhile
+// (Reconciling says why nothing happens), since nothing on GitHub changed.
+func isRateLimited(err error) bool {
+	w, ok := asWaiting(err)
+	return ok && w.reason == civ1alpha1.RateLimitedReason
+}
+
 // reasonOf is the condition reason for an error.
 func reasonOf(err error) string {
 	if st, ok := asStalling(err); ok {
@@ -87,18 +103,27 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 		return
 	}
 
-	// Each failed concern's own condition. A transient failure keeps a True condition for a grace
-	// of a few attempts, so that one 502 does not flip the pipeline to not-ready.
+	// Each failed concern's own condition; a failure of the whole pipeline (connection, ownership,
+	// repository) is every concern's, since none could make its attempt. A transient failure keeps a True
+	// condition for a grace of a few attempts, so that one 502 does not flip the pipeline to not-ready, and
+	// a rate limit keeps it while waiting, unless the failure must show at once (isUngraceful).
 	graceful := o.transient != nil && o.transientCount < transientGrace
 	for _, cond := range o.order {
 		err := o.failures[cond]
+		targets := []string{cond}
 		if cond == "" {
-			continue
+			targets = targets[:0]
+			for _, role := range readinessTable {
+				targets = append(targets, role.condition)
+			}
 		}
-		if c := apimeta.FindStatusCondition(p.Status.Conditions, cond); graceful && c != nil && c.Status == metav1.ConditionTrue && err == o.transient {
-			continue
+		for _, t := range targets {
+			if c := apimeta.FindStatusCondition(p.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue &&
+				((graceful && isTransient(err)) || isRateLimited(err)) && !isUngraceful(err) {
+				continue
+			}
+			set(t, metav1.ConditionFalse, reasonOf(err), err.Error())
 		}
-		set(cond, metav1.ConditionFalse, reasonOf(err), err.Error())
 	}
 
 	switch {
@@ -118,19 +143,11 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 		apimeta.RemoveStatusCondition(&p.Status.Conditions, civ1alpha1.ReconcilingCondition)
 	}
 
-	switch {
-	case o.stalled != nil:
-		set(civ1alpha1.ReadyCondition, metav1.ConditionFalse, o.stalled.reason, o.stalled.msg)
-	case o.transient != nil:
-		if !readyTrue || !graceful {
-			set(civ1alpha1.ReadyCondition, metav1.ConditionFalse, civ1alpha1.GitHubUnavailableReason, o.transient.Error())
-		}
-	case o.waiting != nil:
-		if !readyTrue {
-			set(civ1alpha1.ReadyCondition, metav1.ConditionFalse, o.waiting.reason, o.waiting.msg)
-		}
-	default:
-		r.summarizeConcerns(p, set)
+	if out := computeReady(readyInput{
+		conditions: p.Status.Conditions, stalled: o.stalled, transient: o.transient, graceful: graceful,
+		waiting: o.waiting, readyWasTrue: readyTrue, repository: p.RepositoryFullName(), generation: gen,
+	}); !out.keep {
+		set(civ1alpha1.ReadyCondition, out.status, out.reason, out.message)
 	}
 
 	// observedGeneration says "the status describes this spec": only after a run that finished,
@@ -145,24 +162,6 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 		now := metav1.NewTime(r.Now())
 		p.Status.LastSyncTime = &now
 	}
-}
-
-// summarizeConcerns sets Ready from the concerns' conditions after a run without errors.
-func (r *SecurePipelineReconciler) summarizeConcerns(p *civ1alpha1.SecurePipeline, set func(string, metav1.ConditionStatus, string, string)) {
-	for _, c := range r.concerns() {
-		cond := apimeta.FindStatusCondition(p.Status.Conditions, c.condition)
-		if cond == nil || cond.Status == metav1.ConditionUnknown {
-			set(civ1alpha1.ReadyCondition, metav1.ConditionUnknown, civ1alpha1.ProgressingReason,
-				c.condition+" is not known yet")
-			return
-		}
-		if cond.Status == metav1.ConditionFalse && c.condition != civ1alpha1.WorkflowsCompliantCondition {
-			set(civ1alpha1.ReadyCondition, metav1.ConditionFalse, cond.Reason, cond.Message)
-			return
-		}
-	}
-	set(civ1alpha1.ReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason,
-		fmt.Sprintf("GitHub repository %s matches generation %d", p.RepositoryFullName(), p.Generation))
 }
 
 // setCondition records a concern's outcome.
