@@ -84,6 +84,15 @@ func classify(err error, what string) error {
 	if err == nil {
 		return nil
 	}
+	if _, ok := asStalling(err); ok {
+		return err // classified already, by the layer that knew what it was doing
+	}
+	if _, ok := asWaiting(err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*wrapped](err); ok {
+		return err
+	}
 	cause := causeOf(err)
 	if rl, ok := githubapi.AsRateLimit(err); ok {
 		after := max(time.Until(rl.RetryAt), time.Second)
@@ -124,7 +133,7 @@ func (e *wrapped) Unwrap() error { return e.err }
 func causeOf(err error) error {
 	for {
 		u := errors.Unwrap(err)
-		if u == nil || !strings.HasSuffix(err.Error(), ": "+u.Error()) {
+		if u == nil || (err.Error() != u.Error() && !strings.HasSuffix(err.Error(), ": "+u.Error())) {
 			return err
 		}
 		err = u

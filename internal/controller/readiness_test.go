@@ -1,0 +1,203 @@
+package controller_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
+	"github.com/secure-pipeline/operator/test/githubsim"
+)
+
+// Readiness tells the truth, and concerns fail alone.
+
+// statusHistory records every version of a pipeline's status, as `kubectl get -w` would show them.
+type statusHistory struct {
+	mu       sync.Mutex
+	versions []civ1alpha1.SecurePipelineStatus
+}
+
+func watchStatus(t *testing.T, key client.ObjectKey) *statusHistory {
+	t.Helper()
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	w, err := wc.Watch(context.Background(), &civ1alpha1.SecurePipelineList{}, client.InNamespace(key.Namespace))
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	h := &statusHistory{}
+	go func() {
+		for ev := range w.ResultChan() {
+			if p, ok := ev.Object.(*civ1alpha1.SecurePipeline); ok && p.Name == key.Name {
+				h.mu.Lock()
+				h.versions = append(h.versions, *p.Status.DeepCopy())
+				h.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(w.Stop)
+	return h
+}
+
+func (h *statusHistory) all() []civ1alpha1.SecurePipelineStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]civ1alpha1.SecurePipelineStatus(nil), h.versions...)
+}
+
+func statusOf(st civ1alpha1.SecurePipelineStatus, t string) metav1.ConditionStatus {
+	if c := apimeta.FindStatusCondition(st.Conditions, t); c != nil {
+		return c.Status
+	}
+	return ""
+}
+
+// While restoring a production environment's reviewers fails, neither Ready nor EnvironmentsReady is True
+// in any status written after the failure, not even during the grace a transient failure otherwise gets.
+func TestReadyIsNeverTrueWhileTheProductionGateIsBroken(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+
+	history := watchStatus(t, key)
+	sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) { e.Reviewers = nil })
+	sim.SetFault("PUT /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502})
+	update(t, key, func(p *civ1alpha1.SecurePipeline) {
+		p.Annotations = map[string]string{civ1alpha1.ReconcileRequestAnnotation: "gate-broken"}
+	})
+	got := waitFor(t, key, civ1alpha1.EnvironmentsReadyCondition, metav1.ConditionFalse, civ1alpha1.EnvironmentNotGatedReason)
+	g.Expect(condition(got, civ1alpha1.ReadyCondition).Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(condition(got, civ1alpha1.EnvironmentsReadyCondition).Message).To(ContainSubstring("may not be gated on GitHub"))
+
+	failed := false
+	for _, st := range history.all() {
+		// Reconciling was gone while Ready; it is back only for an attempt that failed (and is retried).
+		if statusOf(st, civ1alpha1.ReconcilingCondition) == metav1.ConditionTrue {
+			failed = true
+		}
+		if failed {
+			g.Expect(statusOf(st, civ1alpha1.ReadyCondition)).NotTo(Equal(metav1.ConditionTrue), "Ready stayed True while the gate was broken: %v", st.Conditions)
+			g.Expect(statusOf(st, civ1alpha1.EnvironmentsReadyCondition)).NotTo(Equal(metav1.ConditionTrue))
+		}
+	}
+	g.Expect(failed).To(BeTrue(), "no failed attempt was recorded")
+
+	sim.ClearFaults()
+	waitReady(t, key)
+	prod, _ := sim.Environment("acme", "web", "production")
+	g.Expect(prod.Reviewers).To(HaveLen(2))
+}
+
+// After the GitHub token is revoked, no concern condition stays True: none of them could make its attempt.
+func TestConcernConditionsFallWhenTheTokenIsRevoked(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	dockerSecret(t, ns, "ghcr-creds", "ghcr.io", "bot", randomValue("v1"))
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+
+	sim.RevokeToken(testToken)
+	dockerSecret(t, ns, "ghcr-creds", "ghcr.io", "bot", randomValue("v2"))
+	got := waitFor(t, key, civ1alpha1.StalledCondition, metav1.ConditionTrue, civ1alpha1.AuthenticationFailedReason)
+	for _, c := range []string{civ1alpha1.CredentialsReadyCondition, civ1alpha1.EnvironmentsReadyCondition, civ1alpha1.RepositorySettingsReadyCondition, civ1alpha1.DCOEnforcedCondition} {
+		g.Expect(condition(got, c).Status).To(Equal(metav1.ConditionFalse), "%s stayed %s", c, condition(got, c).Status)
+		g.Expect(condition(got, c).Reason).To(Equal(civ1alpha1.AuthenticationFailedReason))
+	}
+}
+
+// A concern that keeps failing (the Actions settings answer 502) does not stop the others: a rotated
+// production credential still reaches GitHub, and the error says what failed once.
+func TestConcernsFailAlone(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+
+	sim.SetFault("GET /repos/{owner}/{repo}/actions/permissions", githubsim.Fault{Status: 502})
+	v2 := randomValue("v2")
+	basicAuthSecret(t, ns, "prod-creds", "deployer", v2)
+	eventuallySimSecret(t, sim, "production", "PROD_REGISTRY_PASSWORD", v2)
+
+	got := waitFor(t, key, civ1alpha1.RepositorySettingsReadyCondition, metav1.ConditionFalse, civ1alpha1.GitHubUnavailableReason)
+	g.Expect(condition(got, civ1alpha1.CredentialsReadyCondition).Status).To(Equal(metav1.ConditionTrue))
+	msg := condition(got, civ1alpha1.RepositorySettingsReadyCondition).Message
+	g.Expect(msg).To(ContainSubstring("answered 502"))
+	g.Expect(doubledPrefix(msg)).To(BeEmpty(), "the error repeats itself: %s", msg)
+}
+
+// doubledPrefix returns the first "x: " segment that the message repeats right after itself, or "".
+func doubledPrefix(msg string) string {
+	parts := strings.Split(msg, ": ")
+	for i := 1; i < len(parts); i++ {
+		if strings.EqualFold(strings.ReplaceAll(parts[i], `"`, ""), strings.ReplaceAll(parts[i-1], `"`, "")) {
+			return parts[i]
+		}
+	}
+	return ""
+}
+
+// A repository that cannot be read says so once: "reading repository acme/web: GitHub GET ... answered 502".
+func TestRepositoryErrorSaysWhatFailedOnce(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	sim.SetFault("GET /repos/{owner}/{repo}", githubsim.Fault{Status: 502})
+	p := pipeline(ns, "web", sim)
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	got := waitFor(t, key, civ1alpha1.ReadyCondition, metav1.ConditionFalse, civ1alpha1.GitHubUnavailableReason)
+	msg := condition(got, civ1alpha1.ReadyCondition).Message
+	g.Expect(msg).To(HavePrefix("reading repository acme/web: GitHub GET /repos/{owner}/{repo} answered 502"))
+	g.Expect(strings.Count(msg, "reading repository")).To(Equal(1), msg)
+}
+
+// A password GitHub would refuse for its size (~900 KiB, over 48 KB) is refused before either half of the pair is
+// pushed, naming the Kubernetes Secret and spec.registries[i]; the pair on GitHub stays consistent.
+func TestOversizedCredentialIsRefusedBeforeAnyPush(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	v1 := randomValue("v1")
+	basicAuthSecret(t, ns, "ghcr-creds", "bot", v1)
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+
+	sim.ResetRequests()
+	basicAuthSecret(t, ns, "ghcr-creds", "new-bot", strings.Repeat("x", 900<<10))
+	got := waitFor(t, key, civ1alpha1.CredentialsReadyCondition, metav1.ConditionFalse, civ1alpha1.CredentialTooLargeReason)
+	msg := condition(got, civ1alpha1.CredentialsReadyCondition).Message
+	g.Expect(msg).To(ContainSubstring("spec.registries[0]"))
+	g.Expect(msg).To(ContainSubstring("Secret " + ns + "/ghcr-creds"))
+	g.Expect(msg).To(ContainSubstring("48 KB"))
+	g.Expect(condition(got, civ1alpha1.ReadyCondition).Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(simSecret(sim, "ci", "GHCR_USERNAME")).To(Equal("bot"), "the user name was replaced without its password")
+	g.Expect(simSecret(sim, "ci", "GHCR_PASSWORD")).To(Equal(v1))
+	g.Expect(putIndex(sim.Requests(), "/secrets/{secret_name}", "")).To(Equal(-1))
+}
