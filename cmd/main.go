@@ -181,7 +181,7 @@ func main() {
 		Scheme:        scheme,
 		Metrics:       metricsServerOptions,
 		WebhookServer: webhookServer,
-		Cache:         cacheOptions(watchNamespaces),
+		Cache:         controller.SecretSafeCacheOptions(cacheOptions(watchNamespaces)),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secret data is never cached: the reconciler reads the few Secrets it needs uncached, and
 			// watches Secrets as metadata only.

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -21,17 +22,24 @@ import (
 // ends, set up as cmd/main.go sets it up (Secret data never cached), with a long sync period so that
 // tests decide when a resync happens.
 func (e *Env) StartOperator(ctx context.Context, maxConcurrentReconciles int) error {
+	_, err := e.StartOperatorManager(ctx, maxConcurrentReconciles)
+	return err
+}
+
+// StartOperatorManager is StartOperator, returning the manager, for tests that look into its cache.
+func (e *Env) StartOperatorManager(ctx context.Context, maxConcurrentReconciles int) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 e.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Cache:                  controller.SecretSafeCacheOptions(cache.Options{}),
 		Client: client.Options{Cache: &client.CacheOptions{
 			DisableFor: []client.Object{&corev1.Secret{}},
 		}},
 		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles, SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
+		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
 	r := &controller.SecurePipelineReconciler{
 		Client:     mgr.GetClient(),
@@ -41,12 +49,12 @@ func (e *Env) StartOperator(ctx context.Context, maxConcurrentReconciles int) er
 		SyncPeriod: time.Hour,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the reconciler: %w", err)
+		return nil, fmt.Errorf("setting up the reconciler: %w", err)
 	}
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager stopped:", err)
 		}
 	}()
-	return nil
+	return mgr, nil
 }
