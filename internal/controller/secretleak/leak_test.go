@@ -97,8 +97,8 @@ func TestSecretMetadataLeaksNothing(t *testing.T) {
 	p := &civ1alpha1.SecurePipeline{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "leak", Name: "web"},
 		Spec: civ1alpha1.SecurePipelineSpec{
-			Repository: civ1alpha1.RepositoryReference{Owner: "acme", Name: "web"},
-			GitHub:     civ1alpha1.GitHubConnection{APIURL: sim.URL(), CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"}},
+			Repository:   civ1alpha1.RepositoryReference{Owner: "acme", Name: "web"},
+			GitHub:       civ1alpha1.GitHubConnection{APIURL: sim.URL(), CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"}},
 			Environments: []civ1alpha1.Environment{{Name: "ci"}},
 			Registries: []civ1alpha1.Registry{{Name: "ghcr", Server: "ghcr.io", Environment: "ci",
 				CredentialsSecretRef: civ1alpha1.SecretReference{Name: "ghcr"}}},
