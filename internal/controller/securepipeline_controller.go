@@ -33,7 +33,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	githubapi "github.com/secure-pipeline/operator/internal/github"
@@ -332,7 +334,15 @@ func (r *SecurePipelineReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := r.setupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	catchUp, err := newSecretCatchUp(r, mgr)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(catchUp); err != nil {
+		return fmt.Errorf("adding the Secret catch-up after API-server outages: %w", err)
+	}
 	return r.watches(ctrl.NewControllerManagedBy(mgr).For(&civ1alpha1.SecurePipeline{}, builder.WithPredicates(pipelineChanged()))).
+		WatchesRawSource(source.Channel(catchUp.events, &handler.EnqueueRequestForObject{})).
 		Named("securepipeline").
 		Complete(r)
 }

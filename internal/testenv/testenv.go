@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -26,12 +28,17 @@ type Env struct {
 	Config *rest.Config
 	Client client.Client
 	Scheme *apiruntime.Scheme
+	// certDir is the API server's own certificate directory when it is restartable.
+	certDir string
 }
 
 // Options adjust the control plane.
 type Options struct {
 	// ExtraCRDDirs are more directories of CRD manifests to install (e.g. External Secrets Operator's).
 	ExtraCRDDirs []string
+	// RestartableAPIServer keeps the API server's certificates in a directory of their own, so that
+	// RestartAPIServer brings it back on the same address, with the same certificates and etcd.
+	RestartableAPIServer bool
 }
 
 // RepoRoot is the repository's top folder, found from this source file.
@@ -77,6 +84,18 @@ func Start(opts Options) (*Env, error) {
 		BinaryAssetsDirectory: assets,
 		Scheme:                scheme,
 	}
+	var certDir string
+	if opts.RestartableAPIServer {
+		dir, err := os.MkdirTemp("", "apiserver-")
+		if err != nil {
+			return nil, fmt.Errorf("making the API server's certificate directory: %w", err)
+		}
+		certDir = dir
+		env.ControlPlane.GetAPIServer().CertDir = dir
+		// A graceful stop of kube-apiserver takes longer than envtest waits (it then kills it); an outage
+		// need not be graceful, so do not wait long.
+		env.ControlPlaneStopTimeout = 3 * time.Second
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting the test control plane from %s: %w", assets, err)
@@ -88,11 +107,37 @@ func Start(opts Options) (*Env, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("building a client for the test control plane: %w", err)
 	}
-	return &Env{Env: env, Config: cfg, Client: c, Scheme: scheme}, nil
+	return &Env{Env: env, Config: cfg, Client: c, Scheme: scheme, certDir: certDir}, nil
 }
 
 // Stop stops the control plane.
-func (e *Env) Stop() error { return e.Env.Stop() }
+func (e *Env) Stop() error {
+	err := e.Env.Stop()
+	if e.certDir != "" {
+		_ = os.RemoveAll(e.certDir)
+	}
+	return err
+}
+
+// StopAPIServer stops kube-apiserver, leaving etcd running (Options.RestartableAPIServer).
+func (e *Env) StopAPIServer() error {
+	if e.certDir == "" {
+		return fmt.Errorf("the API server was not started restartable (testenv.Options.RestartableAPIServer)")
+	}
+	err := e.Env.ControlPlane.APIServer.Stop()
+	if err != nil && strings.HasPrefix(err.Error(), "timeout waiting for process") {
+		return nil // killed after the timeout: stopped all the same
+	}
+	return err
+}
+
+// StartAPIServer starts kube-apiserver again after StopAPIServer, on the same address and etcd.
+func (e *Env) StartAPIServer() error {
+	if e.certDir == "" {
+		return fmt.Errorf("the API server was not started restartable (testenv.Options.RestartableAPIServer)")
+	}
+	return e.Env.ControlPlane.APIServer.Start()
+}
 
 // GVK of SecurePipeline, for unstructured tests.
 var GVK = schema.GroupVersionKind{Group: civ1alpha1.GroupVersion.Group, Version: civ1alpha1.GroupVersion.Version, Kind: "SecurePipeline"}
