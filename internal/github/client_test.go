@@ -68,6 +68,8 @@ func TestEnvironmentsAndBranchPolicies(t *testing.T) {
 	}
 	env, err := c.PutEnvironment(ctx, "acme", "widgets", want)
 	g.Expect(err).NotTo(HaveOccurred())
+	// can_admins_bypass was not sent, so GitHub's default (true on create) stays, and is reported.
+	want.CanAdminsBypass = new(true)
 	g.Expect(env.EnvironmentSettings).To(Equal(want))
 	g.Expect(env.ID).NotTo(BeZero())
 	g.Expect(env.CreatedAt).NotTo(BeZero())
@@ -111,7 +113,7 @@ func TestEnvironmentsAndBranchPolicies(t *testing.T) {
 	// Reviewers removed, protected branches only; then all branches.
 	env, err = c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: name, BranchPolicy: ProtectedBranches})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(env.EnvironmentSettings).To(Equal(EnvironmentSettings{Name: name, BranchPolicy: ProtectedBranches}))
+	g.Expect(env.EnvironmentSettings).To(Equal(EnvironmentSettings{Name: name, BranchPolicy: ProtectedBranches, CanAdminsBypass: new(true)}))
 	env, err = c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: name, WaitTimer: 1})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(env.BranchPolicy).To(Equal(AllBranches))
@@ -275,4 +277,28 @@ func TestWorkflowFiles(t *testing.T) {
 		".github/workflows/ci.yml":       ci,
 		".github/workflows/release.yaml": []byte("on: release\n"),
 	}))
+}
+
+// can_admins_bypass is sent only when decided, kept when not, and an older GitHub Enterprise Server's
+// refusal of the key is recognised.
+func TestEnvironmentAdminBypass(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	c := f.client(t, tokAdmin)
+	env, err := c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: "production", CanAdminsBypass: new(false)})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.CanAdminsBypass).To(HaveValue(BeFalse()))
+	env, err = c.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: "production", WaitTimer: 1})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.CanAdminsBypass).To(HaveValue(BeFalse()), "an unset CanAdminsBypass must not be sent (go-github would send true)")
+
+	ghes := newFixture(t, githubsim.WithoutAdminBypassSetting())
+	gc := ghes.client(t, tokAdmin)
+	_, err = gc.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: "production", CanAdminsBypass: new(false)})
+	g.Expect(IsUnpermittedKey(err, "can_admins_bypass")).To(BeTrue(), "%v", err)
+	g.Expect(IsUnpermittedKey(err, "wait_timer")).To(BeFalse())
+	env, err = gc.PutEnvironment(ctx, "acme", "widgets", EnvironmentSettings{Name: "production"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.CanAdminsBypass).To(BeNil(), "the server does not report the setting")
 }
