@@ -10,8 +10,10 @@ import (
 // Secret data must not reach the logs at any verbosity. client-go logs the bodies of API requests and
 // responses (a hex dump of the protobuf, which holds a Secret's data) at verbosity 8 and above, through the
 // logger in the request's context, which in a reconcile is the manager's. Every API request that carries
-// Secret data therefore runs with that logger capped below verbosity 8: reads through the reconciler's
-// APIReader (wrapped by secretSafeReader) and the creation of the fingerprint key Secret.
+// Secret data (or Secret metadata, whose annotations can hold it) therefore runs with that logger capped
+// below verbosity 8: reads through the reconciler's APIReader (wrapped by secretSafeReader), which include
+// the outage catch-up's lists (outage.go), and the Secret metadata informer's LIST and WATCH (cache.go).
+// The manager's own client never reads Secrets (its cache is disabled for them, and nothing uses it so).
 
 // maxSecretRequestVerbosity is the highest verbosity logged during requests that carry Secret data.
 // client-go logs URLs and status codes at 6 and 7, bodies at 8.
