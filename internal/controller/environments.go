@@ -251,7 +251,7 @@ func typeOr(t string) string {
 
 func createdByOperator(p *civ1alpha1.SecurePipeline, name string) bool {
 	for _, e := range p.Status.Environments {
-		if e.Name == name {
+		if strings.EqualFold(e.Name, name) { // as GitHub compares names
 			return e.CreatedByOperator
 		}
 	}
@@ -262,7 +262,7 @@ func createdByOperator(p *civ1alpha1.SecurePipeline, name string) bool {
 func mergeEnvironmentStatus(old, fresh []civ1alpha1.EnvironmentStatus) []civ1alpha1.EnvironmentStatus {
 	out := slices.Clone(old)
 	for _, f := range fresh {
-		i := slices.IndexFunc(out, func(e civ1alpha1.EnvironmentStatus) bool { return e.Name == f.Name })
+		i := slices.IndexFunc(out, func(e civ1alpha1.EnvironmentStatus) bool { return strings.EqualFold(e.Name, f.Name) })
 		if i >= 0 {
 			out[i] = f
 		} else {
