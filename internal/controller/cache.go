@@ -30,9 +30,9 @@ import (
 func SecretSafeCacheOptions(opts cache.Options) cache.Options {
 	next := opts.DefaultTransform
 	opts.DefaultTransform = func(in any) (any, error) {
-		out, err := stripCachedMetadata(in)
-		if err != nil || next == nil {
-			return out, err
+		out := stripCachedMetadata(in)
+		if next == nil {
+			return out, nil
 		}
 		return next(out)
 	}
@@ -50,10 +50,10 @@ func SecretSafeCacheOptions(opts cache.Options) cache.Options {
 }
 
 // stripCachedMetadata drops managed fields from every cached object, and annotations from Secrets.
-func stripCachedMetadata(in any) (any, error) {
+func stripCachedMetadata(in any) any {
 	obj, err := meta.Accessor(in)
 	if err != nil {
-		return in, nil // e.g. a DeletedFinalStateUnknown tombstone: nothing to strip
+		return in // e.g. a DeletedFinalStateUnknown tombstone: nothing to strip
 	}
 	if obj.GetManagedFields() != nil {
 		obj.SetManagedFields(nil)
@@ -61,7 +61,7 @@ func stripCachedMetadata(in any) (any, error) {
 	if ro, ok := in.(runtime.Object); ok && isSecret(ro) && obj.GetAnnotations() != nil {
 		obj.SetAnnotations(nil)
 	}
-	return in, nil
+	return in
 }
 
 // isSecret says whether an object is a core/v1 Secret, typed or as metadata.

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	githubapi "github.com/secure-pipeline/operator/internal/github"
@@ -118,9 +117,9 @@ func (r *SecurePipelineReconciler) desiredEnvironment(ctx context.Context, s *pi
 	case s.p.Spec.HoldsProductionCredentials(spec.Name):
 		// The gate (admission refuses anything else; these hold for objects stored before that rule).
 		want.PreventSelfReview = len(want.Reviewers) > 0
-		want.CanAdminsBypass = ptr.To(false)
+		want.CanAdminsBypass = new(false)
 	case spec.AllowAdminBypass != nil:
-		want.CanAdminsBypass = ptr.To(*spec.AllowAdminBypass)
+		want.CanAdminsBypass = new(*spec.AllowAdminBypass)
 	}
 	switch db := spec.DeploymentBranches; {
 	case db == nil:

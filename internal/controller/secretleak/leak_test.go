@@ -44,12 +44,12 @@ func TestMain(m *testing.M) {
 
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// secretApplied is a Secret as `kubectl apply` (client-side) leaves it: its last-applied-configuration
+// secretApplied is a Secret of namespace "leak" as `kubectl apply` (client-side) leaves it: its last-applied-configuration
 // annotation holds the whole object, values included.
-func secretApplied(ns, name string, typ corev1.SecretType, data map[string]string) *corev1.Secret {
+func secretApplied(name string, typ corev1.SecretType, data map[string]string) *corev1.Secret {
 	s := &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "leak", Name: name},
 		Type:       typ,
 		StringData: data,
 	}
@@ -63,11 +63,12 @@ func secretApplied(ns, name string, typ corev1.SecretType, data map[string]strin
 // metadata cache keeps no annotation nor managed fields of a Secret.
 func TestSecretMetadataLeaksNothing(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	env, err := testenv.Start(testenv.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = env.Stop() }()
+	// Cancelled before the control plane stops (defers run last-registered first): the manager goes first.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	k8s := env.Client
 
 	sim := githubsim.New().Start()
@@ -84,9 +85,9 @@ func TestSecretMetadataLeaksNothing(t *testing.T) {
 	otherValue := "unreferenced-" + fmt.Sprint(time.Now().UnixNano())
 	// Created before the manager starts, so that its informer's first LIST carries them.
 	for _, s := range []*corev1.Secret{
-		secretApplied("leak", "github", corev1.SecretTypeOpaque, map[string]string{"token": token}),
-		secretApplied("leak", "ghcr", corev1.SecretTypeBasicAuth, map[string]string{"username": "bot", "password": regPass}),
-		secretApplied("leak", "unrelated", corev1.SecretTypeOpaque, map[string]string{"apiKey": otherValue}),
+		secretApplied("github", corev1.SecretTypeOpaque, map[string]string{"token": token}),
+		secretApplied("ghcr", corev1.SecretTypeBasicAuth, map[string]string{"username": "bot", "password": regPass}),
+		secretApplied("unrelated", corev1.SecretTypeOpaque, map[string]string{"apiKey": otherValue}),
 	} {
 		g.Expect(k8s.Create(ctx, s)).To(Succeed())
 	}
@@ -119,7 +120,7 @@ func TestSecretMetadataLeaksNothing(t *testing.T) {
 
 	// A change through the WATCH, annotation and all.
 	regPass2 := "reg-pass2-" + fmt.Sprint(time.Now().UnixNano())
-	upd := secretApplied("leak", "ghcr", corev1.SecretTypeBasicAuth, map[string]string{"username": "bot", "password": regPass2})
+	upd := secretApplied("ghcr", corev1.SecretTypeBasicAuth, map[string]string{"username": "bot", "password": regPass2})
 	cur := &corev1.Secret{}
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "leak", Name: "ghcr"}, cur)).To(Succeed())
 	cur.Annotations, cur.StringData = upd.Annotations, upd.StringData
