@@ -201,3 +201,45 @@ func TestOversizedCredentialIsRefusedBeforeAnyPush(t *testing.T) {
 	g.Expect(simSecret(sim, "ci", "GHCR_PASSWORD")).To(Equal(v1))
 	g.Expect(putIndex(sim.Requests(), "/secrets/{secret_name}", "")).To(Equal(-1))
 }
+
+// An environments 502 on ci does not hold back a rotated credential of production, which is fine: the push
+// goes out in the same reconcile, before ci is read again.
+func TestEnvironmentFailureDoesNotHoldBackAnotherEnvironmentsCredential(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+
+	sim.ResetRequests()
+	// The environments concern reads ci first: only that read fails.
+	sim.SetFault("GET /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502, Count: 1})
+	v2 := randomValue("v2")
+	basicAuthSecret(t, ns, "prod-creds", "deployer", v2)
+	eventuallySimSecret(t, sim, "production", "PROD_REGISTRY_PASSWORD", v2)
+
+	reqs := sim.Requests()
+	failed, ciAgain, push := -1, -1, -1
+	for i, r := range reqs {
+		switch {
+		case r.Status == 502 && failed < 0:
+			failed = i
+			g.Expect(r.Path).To(HaveSuffix("/environments/ci"))
+		case failed >= 0 && ciAgain < 0 && r.Method == "GET" && strings.HasSuffix(r.Path, "/environments/ci"):
+			ciAgain = i
+		case push < 0 && r.Method == "PUT" && strings.HasSuffix(r.Path, "/PROD_REGISTRY_PASSWORD"):
+			push = i
+		}
+	}
+	g.Expect(failed).To(BeNumerically(">=", 0), "the fault did not fire")
+	g.Expect(push).To(BeNumerically(">", failed))
+	if ciAgain >= 0 {
+		g.Expect(push).To(BeNumerically("<", ciAgain), "the push waited for the retry of ci")
+	}
+	waitReady(t, key)
+}
