@@ -92,8 +92,9 @@ test-e2e: control-plane external-secrets build ## Run the end-to-end suite: real
 	go test -count=1 -tags=e2e -timeout 15m ./test/e2e/ -v
 
 .PHONY: bench
-bench: control-plane ## Run the benchmarks (credential propagation, simulator throughput).
+bench: control-plane ## Run the benchmarks (credential propagation, after an API-server outage too; simulator throughput).
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+	go test -run '^$$' -bench . -benchtime 1x ./internal/controller/outage/
 	go test -run '^$$' -bench . -cpu 1 ./test/githubsim/
 
 FUZZTIME ?= 30s
