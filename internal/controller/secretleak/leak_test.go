@@ -62,6 +62,9 @@ func secretApplied(name string, typ corev1.SecretType, data map[string]string) *
 // reaches the logs through the Secret metadata informer, for referenced Secrets and others alike, and the
 // metadata cache keeps no annotation nor managed fields of a Secret.
 func TestSecretMetadataLeaksNothing(t *testing.T) {
+	if testing.Short() && os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Skip("needs the test control plane: run without -short, or set KUBEBUILDER_ASSETS (make control-plane)")
+	}
 	g := NewWithT(t)
 	env, err := testenv.Start(testenv.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
