@@ -54,15 +54,11 @@ func (w *walker) composite(sv *stepView, depth int, mech string) {
 	if err != nil {
 		return
 	}
-	var root yaml.Node
-	if yaml.Unmarshal(content, &root) != nil || len(root.Content) == 0 {
+	root := w.r.parseYAML(file, content, from)
+	if root == nil {
 		return
 	}
 	doc := root.Content[0]
-	if expandedSize(&root, map[*yaml.Node]int{}, maxExpandedNodes+1) > maxExpandedNodes {
-		w.r.note(from, limitFileSize, "local action %s expands to over %d YAML nodes; not followed", file, maxExpandedNodes)
-		return
-	}
 	inputs := map[string]string{}
 	if in := mapGet(doc, "inputs"); in != nil && in.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(in.Content); i += 2 {

@@ -74,11 +74,10 @@ type walker struct {
 	r      *repoReader
 	ops    []op
 	active map[string]bool // files and make targets being followed: cycles
-	makes  map[string]*makefile
 }
 
 func newWalker(r *repoReader) *walker {
-	return &walker{r: r, active: map[string]bool{}, makes: map[string]*makefile{}}
+	return &walker{r: r, active: map[string]bool{}}
 }
 
 // step expands one step.
@@ -317,10 +316,10 @@ func (w *walker) make(c shellCommand, o op, depth int) {
 	if mfPath == "" || !w.r.exists(mfPath) {
 		return
 	}
-	mf := w.makes[mfPath]
+	mf := w.r.makes[mfPath]
 	if mf == nil {
 		mf = loadMakefile(w.r, mfPath, o.loc)
-		w.makes[mfPath] = mf
+		w.r.makes[mfPath] = mf
 	}
 	if len(targets) == 0 && mf.first != "" {
 		targets = []string{mf.first}

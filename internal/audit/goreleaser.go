@@ -114,14 +114,9 @@ func (w *walker) goreleaser(dir, config string, from location) goreleaserRun {
 		run.notFollows = "goreleaser configuration " + run.config + " not read"
 		return run
 	}
-	var root yaml.Node
-	if yaml.Unmarshal(content, &root) != nil || len(root.Content) == 0 {
-		run.notFollows = "goreleaser configuration " + run.config + " is not valid YAML"
-		return run
-	}
-	if expandedSize(&root, map[*yaml.Node]int{}, maxExpandedNodes+1) > maxExpandedNodes {
-		w.r.note(from, limitFileSize, "goreleaser configuration %s expands to over %d YAML nodes; not followed", run.config, maxExpandedNodes)
-		run.notFollows = "goreleaser configuration " + run.config + " is too large"
+	root := w.r.parseYAML(run.config, content, from)
+	if root == nil {
+		run.notFollows = "goreleaser configuration " + run.config + " is not valid YAML, or too large"
 		return run
 	}
 	run.found = true

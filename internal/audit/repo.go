@@ -23,6 +23,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	yaml "go.yaml.in/yaml/v4"
 )
 
 // Limits on what the audit reads from a repository. A repository is
@@ -91,6 +93,31 @@ type repoReader struct {
 	reads int
 	notes []followNote
 	seen  map[string]bool // note keys, to report each problem once
+
+	// Parsed files, shared by every job that uses them: a local action used
+	// seven times in a job is parsed once.
+	existsCache map[string]bool
+	makes       map[string]*makefile
+	yamls       map[string]*yaml.Node
+}
+
+// parseYAML parses a repository YAML file once (nil when invalid or too
+// large once aliases are expanded).
+func (r *repoReader) parseYAML(file string, content []byte, from location) *yaml.Node {
+	if n, ok := r.yamls[file]; ok {
+		return n
+	}
+	var root yaml.Node
+	var out *yaml.Node
+	if yaml.Unmarshal(content, &root) == nil && len(root.Content) > 0 {
+		if expandedSize(&root, map[*yaml.Node]int{}, maxExpandedNodes+1) > maxExpandedNodes {
+			r.note(from, limitFileSize, "%s expands to over %d YAML nodes through aliases; not followed", file, maxExpandedNodes)
+		} else {
+			out = &root
+		}
+	}
+	r.yamls[file] = out
+	return out
 }
 
 type readResult struct {
@@ -102,7 +129,8 @@ type readResult struct {
 var errNotFollowed = errors.New("not followed")
 
 func newRepoReader(fsys fs.FS) *repoReader {
-	return &repoReader{fsys: fsys, cache: map[string]readResult{}, seen: map[string]bool{}}
+	return &repoReader{fsys: fsys, cache: map[string]readResult{}, seen: map[string]bool{},
+		existsCache: map[string]bool{}, makes: map[string]*makefile{}, yamls: map[string]*yaml.Node{}}
 }
 
 func (r *repoReader) note(at location, limit, format string, args ...any) {
@@ -143,12 +171,16 @@ func (r *repoReader) exists(p string) bool {
 	if r.fsys == nil {
 		return false
 	}
-	target, err := r.realPath(p, location{}, false)
-	if err != nil {
-		return false
+	if v, ok := r.existsCache[p]; ok {
+		return v
 	}
-	info, err := fs.Stat(r.fsys, target)
-	return err == nil && info.Mode().IsRegular()
+	v := false
+	if target, err := r.realPath(p, location{}, false); err == nil {
+		info, err := fs.Stat(r.fsys, target)
+		v = err == nil && info.Mode().IsRegular()
+	}
+	r.existsCache[p] = v
+	return v
 }
 
 func (r *repoReader) isDir(p string) bool {

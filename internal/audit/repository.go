@@ -23,7 +23,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
 )
 
 // WorkflowsDir is where GitHub Actions reads workflows from.

@@ -78,8 +78,8 @@ type scriptScanner struct {
 	words          []string
 	starts         []int
 	cur            strings.Builder
-	curStart       int      // offset of the current word, -1 between words
-	heredocs       []string // delimiters whose bodies start after the next newline
+	curStart       int            // offset of the current word, -1 between words
+	heredocs       []string       // delimiters whose bodies start after the next newline
 	nested         []shellCommand // commands of "$(...)" inside double quotes
 	depth          int
 }
