@@ -38,7 +38,7 @@ func (w *walker) composite(sv *stepView, depth int, mech string) {
 	}
 	var file string
 	for _, n := range []string{"action.yml", "action.yaml"} {
-		if p := path.Join(dir, n); w.r.exists(p) {
+		if p := path.Join(dir, n); w.r.exists(p, from) {
 			file = p
 			break
 		}

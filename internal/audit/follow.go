@@ -226,7 +226,7 @@ func (w *walker) runScript(name string, o op, depth int) {
 		return
 	}
 	p, ok := w.r.resolve(o.dir, name, o.loc)
-	if !ok || !w.r.exists(p) {
+	if !ok || !w.r.exists(p, o.loc) {
 		return
 	}
 	if w.active[p] {
@@ -307,13 +307,13 @@ func (w *walker) make(c shellCommand, o op, depth int) {
 		mfPath = p
 	} else {
 		for _, n := range []string{"GNUmakefile", "makefile", "Makefile"} {
-			if p, ok := w.r.resolve(dir, n, o.loc); ok && w.r.exists(p) {
+			if p, ok := w.r.resolve(dir, n, o.loc); ok && w.r.exists(p, o.loc) {
 				mfPath = p
 				break
 			}
 		}
 	}
-	if mfPath == "" || !w.r.exists(mfPath) {
+	if mfPath == "" || !w.r.exists(mfPath, o.loc) {
 		return
 	}
 	mf := w.r.makes[mfPath]

@@ -123,7 +123,7 @@ func TestWriteSARIFSuppressions(t *testing.T) {
 	g := NewWithT(t)
 	_, log := sarifOf(t, append(append([]Finding{}, sampleFindings...), suppressedFindings...))
 	results := log["runs"].([]any)[0].(map[string]any)["results"].([]any)
-	g.Expect(results).To(HaveLen(len(sampleFindings) + len(suppressedFindings)), "suppressed results are kept, not dropped")
+	g.Expect(results).To(HaveLen(len(sampleFindings)+len(suppressedFindings)), "suppressed results are kept, not dropped")
 	kinds := map[string]string{}
 	for _, r := range results {
 		res := r.(map[string]any)

@@ -100,7 +100,7 @@ func (w *walker) goreleaser(dir, config string, from location) goreleaserRun {
 	}
 	for _, c := range candidates {
 		p, ok := w.r.resolve(dir, c, from)
-		if ok && w.r.exists(p) {
+		if ok && w.r.exists(p, from) {
 			run.config = p
 			break
 		}

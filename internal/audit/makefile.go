@@ -187,7 +187,7 @@ func (mf *makefile) include(r *repoReader, names, dir string, depth int, seen ma
 			}
 			continue
 		}
-		if r.exists(p) {
+		if r.exists(p, from) {
 			mf.parse(r, p, dir, depth+1, seen, from)
 		}
 	}

@@ -166,8 +166,9 @@ func (r *repoReader) resolve(dir, name string, from location) (string, bool) {
 	return p, true
 }
 
-// exists reports whether p is a file (following links inside the tree).
-func (r *repoReader) exists(p string) bool {
+// exists reports whether p is a file (following links inside the tree). A
+// link that leaves the tree is refused and noted at from.
+func (r *repoReader) exists(p string, from location) bool {
 	if r.fsys == nil {
 		return false
 	}
@@ -175,7 +176,7 @@ func (r *repoReader) exists(p string) bool {
 		return v
 	}
 	v := false
-	if target, err := r.realPath(p, location{}, false); err == nil {
+	if target, err := r.realPath(p, from, true); err == nil {
 		info, err := fs.Stat(r.fsys, target)
 		v = err == nil && info.Mode().IsRegular()
 	}
