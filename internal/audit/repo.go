@@ -219,7 +219,7 @@ func (r *repoReader) realPath(p string, from location, report bool) (string, err
 			if report {
 				r.note(from, limitSymlinkHops, "%s is a chain of more than %d symbolic links; not followed", p, maxSymlinkHops)
 			}
-			return "", errNotFollowed
+			return "", fmt.Errorf("more than %d symbolic links in a row: %w", maxSymlinkHops, errNotFollowed)
 		}
 		target, err := rl.ReadLink(p)
 		if err != nil {
@@ -230,7 +230,7 @@ func (r *repoReader) realPath(p string, from location, report bool) (string, err
 			if report {
 				r.note(from, limitSymlink, "%s is a symbolic link to %q, outside the repository; not followed", p, target)
 			}
-			return "", errNotFollowed
+			return "", fmt.Errorf("symbolic link to %q, outside the repository: %w", target, errNotFollowed)
 		}
 		p = next
 	}
@@ -252,7 +252,7 @@ func (r *repoReader) read(p string, from location) ([]byte, error) {
 func (r *repoReader) readUncached(p string, from location) ([]byte, error) {
 	if r.reads >= MaxFilesRead {
 		r.note(from, limitFilesRead, "more than %d files read for this repository; %s not read", MaxFilesRead, p)
-		return nil, errNotFollowed
+		return nil, fmt.Errorf("more than %d files read: %w", MaxFilesRead, errNotFollowed)
 	}
 	target, err := r.realPath(p, from, true)
 	if err != nil {
@@ -270,7 +270,7 @@ func (r *repoReader) readUncached(p string, from location) ([]byte, error) {
 	}
 	if info.Size() > MaxFileBytes {
 		r.note(from, limitFileSize, "%s is %d bytes, over the %d-byte limit for files the audit reads; not followed", p, info.Size(), MaxFileBytes)
-		return nil, errNotFollowed
+		return nil, fmt.Errorf("%d bytes, over the %d-byte limit: %w", info.Size(), MaxFileBytes, errNotFollowed)
 	}
 	r.reads++
 	content, err := fs.ReadFile(r.fsys, target)
@@ -280,7 +280,7 @@ func (r *repoReader) readUncached(p string, from location) ([]byte, error) {
 	}
 	if len(content) > MaxFileBytes { // grew between stat and read, or a lying FS
 		r.note(from, limitFileSize, "%s is over the %d-byte limit for files the audit reads; not followed", p, MaxFileBytes)
-		return nil, errNotFollowed
+		return nil, fmt.Errorf("over the %d-byte limit: %w", MaxFileBytes, errNotFollowed)
 	}
 	return content, nil
 }

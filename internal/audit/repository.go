@@ -37,7 +37,22 @@ type Result struct {
 	Inventory []Publication
 	// Files are the workflow files audited, relative to the root.
 	Files []string
+	// Errors are workflow files that could not be read (an I/O error, a
+	// symbolic link out of the tree, over MaxFileBytes): the audit of the
+	// repository is incomplete.
+	Errors []*ReadError
 }
+
+// ReadError is a workflow file (or folder) that could not be read.
+type ReadError struct {
+	// Path is relative to the repository root.
+	Path string
+	Err  error
+}
+
+func (e *ReadError) Error() string { return "cannot read " + e.Path + ": " + e.Err.Error() }
+
+func (e *ReadError) Unwrap() error { return e.Err }
 
 // AuditRepository audits the workflows of a repository and follows, within
 // it, what they run: local actions, reusable workflows, Makefiles, scripts,
@@ -56,7 +71,7 @@ func AuditRepository(fsys fs.FS, opts Options) (res Result) {
 	}
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		res.Findings = finish([]Finding{newFinding(dir, 0, 0, ruleParseError, "cannot list workflows: "+err.Error())}, opts)
+		res.Errors = append(res.Errors, &ReadError{Path: dir, Err: err})
 		return res
 	}
 	var auditors []*auditor
@@ -67,12 +82,12 @@ func AuditRepository(fsys fs.FS, opts Options) (res Result) {
 			continue
 		}
 		p := path.Join(dir, e.Name())
-		from := location{file: p}
-		content, err := repo.read(p, from)
+		notes := len(repo.notes)
+		content, err := repo.read(p, location{file: p})
 		if err != nil {
-			if len(repo.notes) == 0 || repo.notes[len(repo.notes)-1].at != from {
-				all = append(all, newFinding(p, 0, 0, ruleParseError, "cannot read the workflow: "+err.Error()))
-			}
+			// An error, not a note: the workflow itself is missing from the audit.
+			repo.notes = repo.notes[:notes]
+			res.Errors = append(res.Errors, &ReadError{Path: p, Err: err})
 			continue
 		}
 		res.Files = append(res.Files, p)
