@@ -40,8 +40,8 @@ const (
 
 // Output formats.
 const (
-	formatText  = "text"
-	formatJSON  = "json"
+	formatText      = "text"
+	formatJSON      = "json"
 	formatSARIF     = "sarif"
 	formatInventory = "inventory"
 )
