@@ -255,7 +255,9 @@ type treeDir struct {
 	loaded  bool
 }
 
-func (d *treeDir) Stat() (fs.FileInfo, error) { return d.fs.info(d.name, githubapi.GitTreeEntry{}, true), nil }
+func (d *treeDir) Stat() (fs.FileInfo, error) {
+	return d.fs.info(d.name, githubapi.GitTreeEntry{}, true), nil
+}
 func (d *treeDir) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
 }
