@@ -168,6 +168,13 @@ func (w *walker) script(text string, locate func(off int, word string) location,
 		}
 		cc := c
 		o := op{cmd: &cc, step: sv, loc: locate(c.offset, c.word), env: env, dir: dir, mech: mech}
+		if depth > 0 { // the workflow's own commands are always seen
+			w.r.commands++
+		}
+		if w.r.commands > MaxCommands {
+			w.r.note(o.loc, limitCommands, "more than %d commands expanded for this repository (make, scripts and local actions, followed); the rest is not followed", MaxCommands)
+			return
+		}
 		o.unfollowed = w.command(cc, o, depth)
 		w.ops = append(w.ops, o)
 	}
@@ -321,6 +328,11 @@ func (w *walker) make(c shellCommand, o op, depth int) {
 		mf = loadMakefile(w.r, mfPath, o.loc)
 		w.r.makes[mfPath] = mf
 	}
+	defer func() {
+		if mf.exhausted {
+			w.r.note(o.loc, limitExpansion, "variables of %s expand in more than %d steps; the rest is left unexpanded", mfPath, maxExpandSteps)
+		}
+	}()
 	if len(targets) == 0 && mf.first != "" {
 		targets = []string{mf.first}
 	}

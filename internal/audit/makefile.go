@@ -31,6 +31,10 @@ type makefile struct {
 	vars  map[string]makeVar
 	rules []*makeRule
 	first string // default goal: the first ordinary target
+	// steps counts references expanded (maxExpandSteps); exhausted is set
+	// once the budget is spent, and everything expands to "" from then on.
+	steps     int
+	exhausted bool
 }
 
 type makeVar struct {
@@ -397,6 +401,9 @@ func (mf *makefile) expand(s string, sc *makeScope, depth int) string {
 	if !strings.Contains(s, "$") || depth > maxExpandDepth {
 		return s
 	}
+	if mf.exhausted {
+		return ""
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if b.Len() > maxExpandBytes {
@@ -413,6 +420,10 @@ func (mf *makefile) expand(s string, sc *makeScope, depth int) string {
 			b.WriteByte('$')
 			i++
 		case n == '(' || n == '{':
+			if mf.steps++; mf.steps > maxExpandSteps {
+				mf.exhausted = true
+				return b.String()
+			}
 			end := matchParen(s, i+1)
 			if end < 0 {
 				b.WriteString(s[i:])

@@ -46,6 +46,13 @@ const (
 	// maxMakeTargets bounds the targets visited for one make invocation,
 	// prerequisites included.
 	maxMakeTargets = 128
+	// MaxCommands bounds the commands expanded for one repository: a
+	// script calling another a hundred times, six levels deep, must not
+	// take 10^12 steps.
+	MaxCommands = 200_000
+	// maxExpandSteps bounds Makefile variable references expanded per
+	// Makefile ("A = $(B)$(B)..." nested is exponential).
+	maxExpandSteps = 1_000_000
 )
 
 // Limit names, as they appear in findings.
@@ -60,6 +67,8 @@ const (
 	limitSymlink      = "symlink-escape"
 	limitSymlinkHops  = "max-symlink-hops"
 	limitUnreadable   = "unreadable"
+	limitCommands     = "max-commands"
+	limitExpansion    = "max-expansion"
 )
 
 // location is a place in a repository file.
@@ -91,8 +100,10 @@ type repoReader struct {
 	fsys  fs.FS
 	cache map[string]readResult
 	reads int
-	notes []followNote
-	seen  map[string]bool // note keys, to report each problem once
+	// commands counts the commands expanded (MaxCommands).
+	commands int
+	notes    []followNote
+	seen     map[string]bool // note keys, to report each problem once
 
 	// Parsed files, shared by every job that uses them: a local action used
 	// seven times in a job is parsed once.

@@ -18,6 +18,7 @@ limitations under the License.
 package audit
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -338,6 +339,15 @@ func TestHostileRepositories(t *testing.T) {
 			limit: "max-file-size",
 		},
 		{name: "scripts nested too deep", fsys: tree(deep), limit: "max-follow-depth"},
+		{name: "scripts fanning out exponentially", fsys: tree(fanOut()), limit: "max-commands"},
+		{
+			name: "variables expanding exponentially",
+			fsys: tree(map[string]string{
+				".github/workflows/r.yml": workflow("      - run: make\n"),
+				"Makefile":                expansionBomb(),
+			}),
+			limit: "max-expansion",
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -351,6 +361,26 @@ func TestHostileRepositories(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fanOut is s0.sh calling s1.sh 50 times, s1.sh calling s2.sh 50 times...
+func fanOut() map[string]string {
+	files := map[string]string{".github/workflows/r.yml": workflow("      - run: ./s" + itoa(0) + ".sh\n")}
+	for i := range 5 {
+		files["s"+itoa(i)+".sh"] = strings.Repeat("./s"+itoa(i+1)+".sh\n", 50)
+	}
+	files["s"+itoa(5)+".sh"] = "echo leaf\n"
+	return files
+}
+
+// expansionBomb is V30 = $(V29) x 100, ..., V0 empty: 100^30 references.
+func expansionBomb() string {
+	var b strings.Builder
+	b.WriteString("V0 =\n")
+	for i := 1; i <= 30; i++ {
+		b.WriteString(fmt.Sprintf("V%d = %s\n", i, strings.Repeat(fmt.Sprintf("$(V%d)", i-1), 100)))
+	}
+	return b.String() + "all:\n\techo $(V30)\n"
 }
 
 func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }
