@@ -124,7 +124,13 @@ func (r *SecurePipelineReconciler) auditRepository(ctx context.Context, s *pipel
 		// A blob could not be read: retry rather than report an audit of part of the repository.
 		return audit.Result{}, classify(fsys.err, "reading the workflows of "+p.RepositoryFullName())
 	}
-	// Workflows the audit refused to read (over the size limit, a link out of the tree) are findings.
+	if tree.Truncated {
+		// GitHub lists at most 100,000 entries (7 MB): say so rather than audit in silence.
+		res.Findings = append(res.Findings, audit.Finding{File: ".", Rule: "SP012", Name: "reference-not-followed",
+			Severity: audit.SeverityNote, Message: "GitHub truncated the git tree of " + branch +
+				" (too many files); files missing from it are not followed [limit: tree-truncated]"})
+	}
+		// Workflows the audit refused to read (over the size limit, a link out of the tree) are findings.
 	for _, e := range res.Errors {
 		res.Findings = append(res.Findings, audit.Finding{File: e.Path, Rule: "SP000", Name: "parse-error",
 			Severity: audit.SeverityError, Message: "the workflow cannot be audited: " + e.Err.Error()})
