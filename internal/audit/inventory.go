@@ -268,7 +268,7 @@ func (a *auditor) commandFacts(o op, f *jobFacts) {
 		images := expandAll(pushedImages(c, env), env)
 		if lasting(images) {
 			tool := toolOf(c)
-			f.pushes = append(f.pushes, pushFact{mech: wrap(o, tool), tool: tool, images: images, at: o.loc, what: "`" + commandLine(c, 2) + "`"})
+			f.pushes = append(f.pushes, pushFact{mech: wrap(o, tool), tool: tool, images: images, at: o.loc, what: "`" + pushText(c) + "`"})
 			if c.name == "ko" && !c.flagSetTo("--sbom", "none") {
 				f.sboms = append(f.sboms, "ko")
 			}
@@ -315,6 +315,16 @@ func (a *auditor) commandFacts(o op, f *jobFacts) {
 			}
 		}
 	}
+}
+
+// pushText shows a pushing command for messages: container CLIs without
+// their global flags, others with their first words as written.
+func pushText(c shellCommand) string {
+	switch c.name {
+	case "docker", "podman", "nerdctl", "buildah":
+		return commandLine(c, 2)
+	}
+	return commandText(c, 3)
 }
 
 func (a *auditor) goreleaserFacts(o op, f *jobFacts, dir, config string) {
