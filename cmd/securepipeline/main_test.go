@@ -334,7 +334,8 @@ jobs:
 	// needs id-token) found through the Makefile is not claimed.
 	code, stdout, _ = runCLI("audit", root)
 	g.Expect(code).To(Equal(1))
-	g.Expect(stdout).To(ContainSubstring("release.yml:7:9: SP006 image-without-sbom: job \"image\" publishes a container image (`docker push ghcr.io/acme/app:v1` at Makefile:3)"))
+	g.Expect(stdout).To(ContainSubstring("release.yml:7:9: SP006 image-without-sbom: job \"image\" publishes a container image " +
+		"(`docker push ghcr.io/acme/app:v1` at Makefile:3)"))
 
 	// Nothing publishes: an empty array, not null.
 	code, stdout, _ = runCLI("audit", "--format", "inventory", writeTree(t, map[string]string{"ci.yml": cleanWorkflow}))

@@ -93,7 +93,8 @@ func auditDir(dir string, opts audit.Options) (audit.Result, error) {
 	res := audit.AuditRepository(root.FS(), opts)
 	var errs []error
 	for _, e := range res.Errors {
-		errs = append(errs, fmt.Errorf("cannot read %s: %w", filepath.Join(dir, filepath.FromSlash(e.Path)), unwrapPathError(e.Err)))
+		p := filepath.Join(dir, filepath.FromSlash(e.Path))
+		errs = append(errs, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(e.Err)))
 	}
 	return res, errors.Join(errs...)
 }

@@ -20,7 +20,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,7 +53,7 @@ func corpusDirs(t testing.TB, root string) []string {
 			dirs = append(dirs, filepath.Join(root, e.Name()))
 		}
 	}
-	sort.Strings(dirs)
+	slices.Sort(dirs)
 	return dirs
 }
 

@@ -263,44 +263,11 @@ func lineOf(s string, off int) int {
 
 // make follows "make [-C dir] [-f file] [VAR=value...] [target...]".
 func (w *walker) make(c shellCommand, o op, depth int) {
-	dir, file := o.dir, ""
-	overrides := map[string]string{}
-	var targets []string
-	args := c.args
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		next := func() string {
-			if i+1 < len(args) {
-				i++
-				return args[i]
-			}
-			return ""
-		}
-		switch {
-		case a == "-n" || a == "--dry-run" || a == "--just-print" || a == "-q" || a == "--question":
-			return // nothing runs
-		case a == "-C" || a == "--directory":
-			dir = path.Join(dir, next())
-		case strings.HasPrefix(a, "--directory="):
-			dir = path.Join(dir, strings.TrimPrefix(a, "--directory="))
-		case strings.HasPrefix(a, "-C") && len(a) > 2:
-			dir = path.Join(dir, a[2:])
-		case a == "-f" || a == "--file" || a == "--makefile":
-			file = next()
-		case strings.HasPrefix(a, "--file=") || strings.HasPrefix(a, "--makefile="):
-			_, file, _ = strings.Cut(a, "=")
-		case a == "-j" || a == "-l" || a == "-o" || a == "-W" || a == "-I" || a == "--jobs":
-			if i+1 < len(args) && (a != "-j" || isNumber(args[i+1])) {
-				i++
-			}
-		case strings.HasPrefix(a, "-"):
-		case strings.Contains(a, "="):
-			k, v, _ := strings.Cut(a, "=")
-			overrides[k] = v
-		default:
-			targets = append(targets, a)
-		}
+	inv, ok := parseMakeArgs(c.args, o.dir)
+	if !ok {
+		return // a dry run: nothing runs
 	}
+	dir, file, overrides, targets := inv.dir, inv.file, inv.overrides, inv.targets
 	if depth > MaxFollowDepth {
 		w.r.note(o.loc, limitFollowDepth, "`make %s` is more than %d levels deep (make, scripts, local actions); not followed", strings.Join(targets, " "), MaxFollowDepth)
 		return
@@ -341,6 +308,53 @@ func (w *walker) make(c shellCommand, o op, depth int) {
 	for _, t := range targets {
 		w.makeTarget(mf, mfPath, t, sc, o, dir, depth, visited)
 	}
+}
+
+// makeInvocation is what a make command line asks for.
+type makeInvocation struct {
+	dir, file string
+	overrides map[string]string
+	targets   []string
+}
+
+// parseMakeArgs reads make's options; ok is false for a dry run.
+func parseMakeArgs(args []string, dir string) (inv makeInvocation, ok bool) {
+	inv = makeInvocation{dir: dir, overrides: map[string]string{}}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "-n" || a == "--dry-run" || a == "--just-print" || a == "-q" || a == "--question":
+			return inv, false
+		case a == "-C" || a == "--directory":
+			inv.dir = path.Join(inv.dir, next())
+		case strings.HasPrefix(a, "--directory="):
+			inv.dir = path.Join(inv.dir, strings.TrimPrefix(a, "--directory="))
+		case strings.HasPrefix(a, "-C") && len(a) > 2:
+			inv.dir = path.Join(inv.dir, a[2:])
+		case a == "-f" || a == "--file" || a == "--makefile":
+			inv.file = next()
+		case strings.HasPrefix(a, "--file=") || strings.HasPrefix(a, "--makefile="):
+			_, inv.file, _ = strings.Cut(a, "=")
+		case a == "-j" || a == "-l" || a == "-o" || a == "-W" || a == "-I" || a == "--jobs":
+			if i+1 < len(args) && (a != "-j" || isNumber(args[i+1])) {
+				i++
+			}
+		case strings.HasPrefix(a, "-"):
+		case strings.Contains(a, "="):
+			k, v, _ := strings.Cut(a, "=")
+			inv.overrides[k] = v
+		default:
+			inv.targets = append(inv.targets, a)
+		}
+	}
+	return inv, true
 }
 
 func isNumber(s string) bool {

@@ -120,7 +120,12 @@ func (w *walker) goreleaser(dir, config string, from location) goreleaserRun {
 		return run
 	}
 	run.found = true
-	doc := root.Content[0]
+	run.analyse(root.Content[0])
+	return run
+}
+
+// analyse reads what the configuration publishes, signs and describes.
+func (run *goreleaserRun) analyse(doc *yaml.Node) {
 	at := func(n *yaml.Node) location { return location{file: run.config, line: n.Line} }
 
 	addImage := func(n *yaml.Node) {
@@ -192,7 +197,6 @@ func (w *walker) goreleaser(dir, config string, from location) goreleaserRun {
 		// "sboms:" with a mapping instead of a list: still configured.
 		run.sbom = true
 	}
-	return run
 }
 
 // signKind tells keyless from keyed signing in a goreleaser signs entry.

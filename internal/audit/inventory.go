@@ -369,29 +369,7 @@ func (a *auditor) actionFacts(o op, f *jobFacts) {
 	}
 	switch name {
 	case "docker/build-push-action", "docker/bake-action":
-		var at *withValue
-		if v, ok := sv.with["push"]; ok && v.may {
-			at = &v
-			at.value = "push: " + strings.TrimSpace(v.value)
-		} else if v, ok := sv.with["outputs"]; ok && outputPushes(v.value) {
-			at = &v
-			at.value = "outputs: " + strings.TrimSpace(v.value)
-		}
-		if at != nil {
-			tags, _ := with("tags")
-			images := expandAll(splitList(tags), o.env)
-			if lasting(images) {
-				base, _, _ := strings.Cut(strings.TrimSpace(sv.uses), "@")
-				f.pushes = append(f.pushes, pushFact{mech: wrap(o, name), tool: name, images: images, at: at.loc, what: base + " with " + at.value})
-			}
-		}
-		if v, ok := sv.with["sbom"]; ok && v.always {
-			f.sboms = append(f.sboms, "buildkit")
-			f.evidence = append(f.evidence, sv.with["sbom"].loc)
-		}
-		if v, ok := with("attests"); ok && strings.Contains(strings.ToLower(v), "type=sbom") {
-			f.sboms = append(f.sboms, "buildkit")
-		}
+		buildPushFacts(o, name, f)
 	case "redhat-actions/push-to-registry":
 		img, _ := with("image")
 		reg, _ := with("registry")
@@ -442,5 +420,37 @@ func (a *auditor) actionFacts(o op, f *jobFacts) {
 		} else if _, ok := with("artifacts"); ok {
 			f.artifacts = append(f.artifacts, pushFact{mech: wrap(o, name), tool: name, at: o.loc})
 		}
+	}
+}
+
+// buildPushFacts reads docker/build-push-action and docker/bake-action.
+func buildPushFacts(o op, name string, f *jobFacts) {
+	sv := o.step
+	with := func(k string) (string, bool) {
+		v, ok := sv.with[k]
+		return v.value, ok
+	}
+	var at *withValue
+	if v, ok := sv.with["push"]; ok && v.may {
+		at = &v
+		at.value = "push: " + strings.TrimSpace(v.value)
+	} else if v, ok := sv.with["outputs"]; ok && outputPushes(v.value) {
+		at = &v
+		at.value = "outputs: " + strings.TrimSpace(v.value)
+	}
+	if at != nil {
+		tags, _ := with("tags")
+		images := expandAll(splitList(tags), o.env)
+		if lasting(images) {
+			base, _, _ := strings.Cut(strings.TrimSpace(sv.uses), "@")
+			f.pushes = append(f.pushes, pushFact{mech: wrap(o, name), tool: name, images: images, at: at.loc, what: base + " with " + at.value})
+		}
+	}
+	if v, ok := sv.with["sbom"]; ok && v.always {
+		f.sboms = append(f.sboms, "buildkit")
+		f.evidence = append(f.evidence, sv.with["sbom"].loc)
+	}
+	if v, ok := with("attests"); ok && strings.Contains(strings.ToLower(v), "type=sbom") {
+		f.sboms = append(f.sboms, "buildkit")
 	}
 }

@@ -18,6 +18,7 @@ package audit
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -104,9 +105,9 @@ func (mf *makefile) parse(r *repoReader, file, dir string, depth int, seen map[s
 			}
 			continue
 		}
-		if strings.HasPrefix(text, "\t") {
+		if recipe, ok := strings.CutPrefix(text, "\t"); ok {
 			if len(cur) > 0 {
-				rl := recipeLine{text: strings.TrimPrefix(text, "\t"), file: file, line: lineNo}
+				rl := recipeLine{text: recipe, file: file, line: lineNo}
 				for _, rule := range cur {
 					rule.recipe = append(rule.recipe, rl)
 				}
@@ -173,7 +174,7 @@ func (mf *makefile) parse(r *repoReader, file, dir string, depth int, seen map[s
 }
 
 func (mf *makefile) include(r *repoReader, names, dir string, depth int, seen map[string]bool, from location) {
-	for _, n := range strings.Fields(names) {
+	for n := range strings.FieldsSeq(names) {
 		if strings.Contains(n, "$(") || strings.Contains(n, "${") {
 			continue // unresolvable: generated or from the environment
 		}
@@ -349,14 +350,7 @@ func (mf *makefile) patternRule(target string) (*makeRule, string) {
 	return nil, ""
 }
 
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func containsString(ss []string, s string) bool { return slices.Contains(ss, s) }
 
 // makeScope is what a reference can resolve to while a recipe runs:
 // command-line overrides, the makefile's variables, the environment, and
@@ -415,11 +409,11 @@ func (mf *makefile) expand(s string, sc *makeScope, depth int) string {
 			continue
 		}
 		n := s[i+1]
-		switch {
-		case n == '$':
+		switch n {
+		case '$':
 			b.WriteByte('$')
 			i++
-		case n == '(' || n == '{':
+		case '(', '{':
 			if mf.steps++; mf.steps > maxExpandSteps {
 				mf.exhausted = true
 				return b.String()
@@ -468,8 +462,8 @@ func (mf *makefile) reference(ref string, sc *makeScope, depth int) string {
 			from, to, _ := strings.Cut(subst, "=")
 			words := strings.Fields(mf.variable(mf.expand(name, sc, depth), sc, depth))
 			for i, w := range words {
-				if strings.HasSuffix(w, from) {
-					words[i] = strings.TrimSuffix(w, from) + to
+				if stem, ok := strings.CutSuffix(w, from); ok {
+					words[i] = stem + to
 				}
 			}
 			return strings.Join(words, " ")
@@ -483,47 +477,14 @@ func (mf *makefile) reference(ref string, sc *makeScope, depth int) string {
 		}
 		return ""
 	}
+	if out, ok := listFunction(fn, arg); ok {
+		return out
+	}
 	switch fn {
 	case "shell":
 		return "$(shell " + args + ")"
 	case "strip", "abspath", "realpath", "sort":
 		return strings.Join(strings.Fields(arg(0)), " ")
-	case "notdir":
-		var out []string
-		for _, w := range strings.Fields(arg(0)) {
-			out = append(out, path.Base(w))
-		}
-		return strings.Join(out, " ")
-	case "dir":
-		var out []string
-		for _, w := range strings.Fields(arg(0)) {
-			out = append(out, path.Dir(w)+"/")
-		}
-		return strings.Join(out, " ")
-	case "addprefix", "addsuffix":
-		p := arg(0)
-		var out []string
-		for _, w := range strings.Fields(arg(1)) {
-			if fn == "addprefix" {
-				out = append(out, p+w)
-			} else {
-				out = append(out, w+p)
-			}
-		}
-		return strings.Join(out, " ")
-	case "subst":
-		return strings.ReplaceAll(arg(2), arg(0), arg(1))
-	case "patsubst":
-		from, to := arg(0), arg(1)
-		fp, fs, _ := strings.Cut(from, "%")
-		var out []string
-		for _, w := range strings.Fields(arg(2)) {
-			if strings.HasPrefix(w, fp) && strings.HasSuffix(w, fs) && len(w) >= len(fp)+len(fs) {
-				w = strings.ReplaceAll(to, "%", w[len(fp):len(w)-len(fs)])
-			}
-			out = append(out, w)
-		}
-		return strings.Join(out, " ")
 	case "firstword":
 		if f := strings.Fields(arg(0)); len(f) > 0 {
 			return f[0]
@@ -569,4 +530,47 @@ func splitArgs(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// listFunction evaluates make's word-list functions.
+func listFunction(fn string, arg func(int) string) (string, bool) {
+	switch fn {
+	case "notdir":
+		var out []string //nolint:prealloc // the word count is not known before splitting
+		for w := range strings.FieldsSeq(arg(0)) {
+			out = append(out, path.Base(w))
+		}
+		return strings.Join(out, " "), true
+	case "dir":
+		var out []string //nolint:prealloc // as above
+		for w := range strings.FieldsSeq(arg(0)) {
+			out = append(out, path.Dir(w)+"/")
+		}
+		return strings.Join(out, " "), true
+	case "addprefix", "addsuffix":
+		p := arg(0)
+		var out []string //nolint:prealloc // as above
+		for w := range strings.FieldsSeq(arg(1)) {
+			if fn == "addprefix" {
+				out = append(out, p+w)
+			} else {
+				out = append(out, w+p)
+			}
+		}
+		return strings.Join(out, " "), true
+	case "subst":
+		return strings.ReplaceAll(arg(2), arg(0), arg(1)), true
+	case "patsubst":
+		from, to := arg(0), arg(1)
+		fp, fs, _ := strings.Cut(from, "%")
+		var out []string //nolint:prealloc // as above
+		for w := range strings.FieldsSeq(arg(2)) {
+			if strings.HasPrefix(w, fp) && strings.HasSuffix(w, fs) && len(w) >= len(fp)+len(fs) {
+				w = strings.ReplaceAll(to, "%", w[len(fp):len(w)-len(fs)])
+			}
+			out = append(out, w)
+		}
+		return strings.Join(out, " "), true
+	}
+	return "", false
 }

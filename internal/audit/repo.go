@@ -162,8 +162,8 @@ func (r *repoReader) resolve(dir, name string, from location) (string, bool) {
 		return "", false
 	}
 	for _, prefix := range []string{"$GITHUB_WORKSPACE/", "${GITHUB_WORKSPACE}/", "${{ github.workspace }}/", "$(CURDIR)/", "${CURDIR}/", "$(PWD)/", "$PWD/"} {
-		if strings.HasPrefix(name, prefix) {
-			name, dir = strings.TrimPrefix(name, prefix), "."
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			name, dir = rest, "."
 		}
 	}
 	if path.IsAbs(name) || strings.HasPrefix(name, "~") || strings.ContainsAny(name, "$`\x00") {

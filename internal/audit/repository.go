@@ -91,9 +91,9 @@ func AuditRepository(fsys fs.FS, opts Options) (res Result) {
 			continue
 		}
 		res.Files = append(res.Files, p)
-		a, fs := newAuditor(p, content, repo)
+		a, parseFindings := newAuditor(p, content, repo)
 		if a == nil {
-			all = append(all, finish(fs, opts)...)
+			all = append(all, finish(parseFindings, opts)...)
 			continue
 		}
 		auditors = append(auditors, a)
@@ -106,8 +106,7 @@ func AuditRepository(fsys fs.FS, opts Options) (res Result) {
 	for _, a := range auditors {
 		a.callers = callers[a.path]
 		a.peers = peers
-		fs := a.auditSafely(opts)
-		all = append(all, fs...)
+		all = append(all, a.auditSafely(opts)...)
 		for _, job := range a.jobs {
 			if p := a.publication(job); p != nil {
 				res.Inventory = append(res.Inventory, *p)
@@ -135,16 +134,15 @@ func (a *auditor) auditSafely(opts Options) (findings []Finding) {
 }
 
 func notesToFindings(notes []followNote, opts Options) []Finding {
-	var fs []Finding
+	out := make([]Finding, 0, len(notes))
 	for _, n := range notes {
-		f := newFinding(n.at.file, n.at.line, n.at.col, ruleNotFollowed, fmt.Sprintf("%s [limit: %s]", n.msg, n.limit))
-		fs = append(fs, f)
+		out = append(out, newFinding(n.at.file, n.at.line, n.at.col, ruleNotFollowed, fmt.Sprintf("%s [limit: %s]", n.msg, n.limit)))
 	}
-	fs = finish(fs, opts)
-	for i := range fs {
-		applyIgnores(&fs[i], opts.Ignore)
+	out = finish(out, opts)
+	for i := range out {
+		applyIgnores(&out[i], opts.Ignore)
 	}
-	return fs
+	return out
 }
 
 // reusableCallers collects, per local reusable workflow, the literal

@@ -242,7 +242,7 @@ func TestReusableWorkflowCallers(t *testing.T) {
 		".github/workflows/image.yml": "on:\n  workflow_call:\n    inputs:\n      push: {type: boolean, default: false}\npermissions: {}\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: ${{ inputs.push }}\n          tags: ghcr.io/acme/app\n",
 		".github/workflows/ci.yml":    "on: push\npermissions: {}\njobs:\n  build:\n    uses: ./.github/workflows/image.yml\n    with:\n      push: false\n  release:\n    uses: ./.github/workflows/image.yml\n    with:\n      push: true\n",
 	}), Options{})
-	var jobs []string
+	jobs := make([]string, 0, len(res.Inventory))
 	for _, p := range res.Inventory {
 		jobs = append(jobs, p.Workflow+"#"+p.Job+"="+p.Mechanism)
 	}
@@ -378,7 +378,7 @@ func expansionBomb() string {
 	var b strings.Builder
 	b.WriteString("V0 =\n")
 	for i := 1; i <= 30; i++ {
-		b.WriteString(fmt.Sprintf("V%d = %s\n", i, strings.Repeat(fmt.Sprintf("$(V%d)", i-1), 100)))
+		fmt.Fprintf(&b, "V%d = %s\n", i, strings.Repeat(fmt.Sprintf("$(V%d)", i-1), 100))
 	}
 	return b.String() + "all:\n\techo $(V30)\n"
 }

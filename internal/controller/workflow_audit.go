@@ -130,7 +130,7 @@ func (r *SecurePipelineReconciler) auditRepository(ctx context.Context, s *pipel
 			Severity: audit.SeverityNote, Message: "GitHub truncated the git tree of " + branch +
 				" (too many files); files missing from it are not followed [limit: tree-truncated]"})
 	}
-		// Workflows the audit refused to read (over the size limit, a link out of the tree) are findings.
+	// Workflows the audit refused to read (over the size limit, a link out of the tree) are findings.
 	for _, e := range res.Errors {
 		res.Findings = append(res.Findings, audit.Finding{File: e.Path, Rule: "SP000", Name: "parse-error",
 			Severity: audit.SeverityError, Message: "the workflow cannot be audited: " + e.Err.Error()})
@@ -139,7 +139,7 @@ func (r *SecurePipelineReconciler) auditRepository(ctx context.Context, s *pipel
 }
 
 func auditIgnores(p *civ1alpha1.SecurePipeline) []audit.Ignore {
-	var out []audit.Ignore
+	out := make([]audit.Ignore, 0, len(p.Spec.WorkflowAudit.Ignore))
 	for _, ig := range p.Spec.WorkflowAudit.Ignore {
 		out = append(out, audit.Ignore{Rule: ig.Rule, Path: ig.Path, Job: ig.Job, Action: ig.Action, Reason: ig.Reason})
 	}
@@ -215,7 +215,7 @@ func clip(s string) string {
 }
 
 func clipList(ss []string) []string {
-	var out []string
+	out := make([]string, 0, min(len(ss), maxStatusListItems))
 	for _, s := range ss[:min(len(ss), maxStatusListItems)] {
 		out = append(out, clip(s))
 	}

@@ -8,7 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +70,7 @@ func newTreeFS(ctx context.Context, gh githubapi.Client, apiURL, owner, repo str
 		// Submodules ("commit") are other repositories: not part of this audit.
 	}
 	for d := range f.dirs {
-		sort.Strings(f.dirs[d])
+		slices.Sort(f.dirs[d])
 	}
 	return f
 }

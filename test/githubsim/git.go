@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -49,7 +49,7 @@ type gitEntry struct {
 
 // treeOf lists the entries under dir ("" for the root): direct children,
 // or everything below when recursive. It also returns dir's own sha.
-func treeOf(r *repo, dir string, recursive bool) (sha string, entries []gitEntry, found bool) {
+func treeOf(r *repo, dir string, recursive bool) (sha string, entries []gitEntry) {
 	prefix := ""
 	if dir != "" {
 		prefix = dir + "/"
@@ -60,7 +60,7 @@ func treeOf(r *repo, dir string, recursive bool) (sha string, entries []gitEntry
 			paths = append(paths, fp)
 		}
 	}
-	sort.Strings(paths) // shas must not depend on map order
+	slices.Sort(paths) // shas must not depend on map order
 	dirs := map[string]bool{}
 	for _, fp := range paths {
 		rest := fp[len(prefix):]
@@ -79,8 +79,8 @@ func treeOf(r *repo, dir string, recursive bool) (sha string, entries []gitEntry
 			entries = append(entries, gitEntry{path: rel, mode: modeTree, typ: "tree", sha: dirSHA(r, paths, d)})
 		}
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
-	return dirSHA(r, paths, dir), entries, len(paths) > 0 || dir == ""
+	slices.SortFunc(entries, func(a, b gitEntry) int { return strings.Compare(a.path, b.path) })
+	return dirSHA(r, paths, dir), entries
 }
 
 // dirSHA derives a directory's sha from the sorted paths, blob shas and
@@ -125,7 +125,7 @@ func (s *Server) getGitTree(c *call) *reply {
 		}
 		dir = d
 	}
-	sha, entries, _ := treeOf(r, dir, recursive)
+	sha, entries := treeOf(r, dir, recursive)
 	tree := []any{}
 	for _, e := range entries {
 		m := map[string]any{"path": e.path, "mode": e.mode, "type": e.typ, "sha": e.sha}
@@ -144,15 +144,15 @@ func (s *Server) getGitTree(c *call) *reply {
 
 // treeDirBySHA finds the directory whose derived tree sha is sha.
 func treeDirBySHA(r *repo, sha string) (string, bool) {
-	if root, _, _ := treeOf(r, "", false); root == sha {
+	if root, _ := treeOf(r, "", false); root == sha {
 		return "", true
 	}
-	_, entries, _ := treeOf(r, "", true)
+	_, entries := treeOf(r, "", true)
 	for _, e := range entries {
 		if e.typ != "tree" {
 			continue
 		}
-		if own, _, _ := treeOf(r, e.path, false); own == sha {
+		if own, _ := treeOf(r, e.path, false); own == sha {
 			return e.path, true
 		}
 	}

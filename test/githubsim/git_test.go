@@ -44,7 +44,8 @@ func TestGitTreesAndBlobs(t *testing.T) {
 	g.Expect(second.Status).To(Equal(200))
 	g.Expect(second.JSON()["sha"]).NotTo(Equal(first.JSON()["sha"]))
 
-	blob := do(t, c, "GET", f.sim.URL()+"repos/acme/widgets/git/blobs/"+entries["docs/link"]["sha"].(string), tokAdmin, nil)
+	blobURL := f.sim.URL() + "repos/acme/widgets/git/blobs/"
+	blob := do(t, c, "GET", blobURL+entries["docs/link"]["sha"].(string), tokAdmin, nil)
 	g.Expect(blob.Status).To(Equal(200))
 	content, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(blob.JSON()["content"].(string), "\n", ""))
 	g.Expect(err).NotTo(HaveOccurred())
@@ -52,6 +53,6 @@ func TestGitTreesAndBlobs(t *testing.T) {
 
 	// Other repositories' blobs are not served through this one.
 	f.sim.SetFile("acme", "gadgets", "secret.txt", []byte("gadgets only"))
-	g.Expect(do(t, c, "GET", f.sim.URL()+"repos/acme/widgets/git/blobs/"+gitBlobSHA([]byte("gadgets only")), tokAdmin, nil).Status).To(Equal(404))
+	g.Expect(do(t, c, "GET", blobURL+gitBlobSHA([]byte("gadgets only")), tokAdmin, nil).Status).To(Equal(404))
 	g.Expect(do(t, c, "GET", f.sim.URL()+"repos/acme/gadgets/git/trees/main", tokNone, nil).Status).To(Equal(404))
 }
