@@ -269,8 +269,16 @@ func (a *auditor) commandFacts(o op, f *jobFacts) {
 		if lasting(images) {
 			tool := toolOf(c)
 			f.pushes = append(f.pushes, pushFact{mech: wrap(o, tool), tool: tool, images: images, at: o.loc, what: "`" + pushText(c) + "`"})
-			if c.name == "ko" && !c.flagSetTo("--sbom", "none") {
-				f.sboms = append(f.sboms, "ko")
+			if c.name == "ko" {
+				if !c.flagSetTo("--sbom", "none") {
+					f.sboms = append(f.sboms, "ko")
+				}
+				// .ko.yaml (builds, base images, platforms) shapes what ko
+				// pushes; it names no repository or signer, so it is
+				// evidence, not a source of images.
+				if cfg, ok := a.repo.resolve(o.dir, ".ko.yaml", o.loc); ok && a.repo.exists(cfg, o.loc) {
+					f.evidence = append(f.evidence, location{file: cfg})
+				}
 			}
 		}
 	}

@@ -137,6 +137,7 @@ func TestInventoryFollowsRepository(t *testing.T) {
 				".github/workflows/r.yml":            workflow("      - uses: ./.github/actions/publish\n        with:\n          target: ko-publish\n"),
 				".github/actions/publish/action.yml": "inputs:\n  target: {required: true}\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo \"digest=$(make ${{ inputs.target }})\" >> $GITHUB_OUTPUT\n",
 				"Makefile":                           "ko-publish:\n\tKO_DOCKER_REPO=ghcr.io/acme/app ko build --bare --sbom=none ./cmd/app\n",
+				".ko.yaml":                           "defaultBaseImage: cgr.dev/chainguard/static\n",
 			},
 			want: &pubWant{mechanism: "composite-action", signing: "none", sbom: "false", images: []string{"ghcr.io/acme/app"}},
 		},
@@ -205,6 +206,9 @@ func TestInventoryFollowsRepository(t *testing.T) {
 			g.Expect(p.SBOMKind).To(Equal(tc.want.sbomKind))
 			g.Expect(p.Images).To(Equal(tc.want.images))
 			g.Expect(p.Evidence).NotTo(BeEmpty())
+			if _, ok := tc.files[".ko.yaml"]; ok {
+				g.Expect(p.Evidence).To(ContainElement(".ko.yaml"))
+			}
 			if tc.want.notFollowed != "" {
 				g.Expect(strings.Join(p.NotFollowed, "\n")).To(ContainSubstring(tc.want.notFollowed))
 			}
