@@ -201,6 +201,16 @@ func (w *walker) command(c shellCommand, o op, depth int) string {
 		return "`" + commandText(c, 2) + "`: " + c.name + " is not followed"
 	case "bash", "sh", "zsh", "source", ".":
 		if c.boolFlag("-c") {
+			// bash -c "make release": the argument is a script.
+			for i, a := range c.args {
+				if a == "-c" && i+1 < len(c.args) {
+					sv := *o.step
+					sv.env, sv.dir = o.env, o.dir
+					loc := o.loc
+					w.script(c.args[i+1], func(int, string) location { return loc }, &sv, depth+1, o.mech)
+					break
+				}
+			}
 			return ""
 		}
 		if pos := c.positionals(); len(pos) > 0 {

@@ -93,6 +93,13 @@ func TestInventoryFollowsRepository(t *testing.T) {
 			want: &pubWant{mechanism: "make", signing: "none", sbom: "false", images: []string{"ghcr.io/acme/app:1"}},
 		},
 		{
+			name: "bash -c runs its argument",
+			files: map[string]string{
+				".github/workflows/r.yml": workflow("      - run: bash -c \"docker push ghcr.io/acme/app:2\"\n"),
+			},
+			want: &pubWant{mechanism: "docker push", signing: "none", sbom: "false", images: []string{"ghcr.io/acme/app:2"}},
+		},
+		{
 			name: "a script the step runs",
 			files: map[string]string{
 				".github/workflows/r.yml": workflow("      - run: ./hack/release.sh\n"),
