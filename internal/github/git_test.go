@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -46,4 +47,24 @@ func TestGitTreeAndBlob(t *testing.T) {
 
 	_, err = c.GitTree(ctx, "acme", "widgets", "no-such-branch", true)
 	g.Expect(IsNotFound(err)).To(BeTrue(), "%v", err)
+}
+
+// A large repository's tree (over the 1 MiB most answers are cached up to) is still revalidated.
+func TestLargeGitTreeIsRevalidated(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client(t, tokAdmin)
+	for i := range 6000 {
+		f.sim.SetFile("acme", "widgets", fmt.Sprintf("src/some/fairly/deep/package/path/number-%05d/file.go", i), []byte("package p\n"))
+	}
+	tree, err := c.GitTree(ctx, "acme", "widgets", "main", true)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(len(tree.Entries)).To(BeNumerically(">", 6000))
+	f.sim.ResetRequests()
+	_, err = c.GitTree(ctx, "acme", "widgets", "main", true)
+	g.Expect(err).NotTo(HaveOccurred())
+	reqs := f.sim.Requests()
+	g.Expect(reqs).To(HaveLen(1))
+	g.Expect(reqs[0].Status).To(Equal(304))
 }

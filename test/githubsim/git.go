@@ -49,6 +49,8 @@ type gitEntry struct {
 
 // treeOf lists the entries under dir ("" for the root): direct children,
 // or everything below when recursive. It also returns dir's own sha.
+// Directory shas are derived in one pass over the sorted paths, each file
+// feeding every directory above it.
 func treeOf(r *repo, dir string, recursive bool) (sha string, entries []gitEntry) {
 	prefix := ""
 	if dir != "" {
@@ -61,39 +63,37 @@ func treeOf(r *repo, dir string, recursive bool) (sha string, entries []gitEntry
 		}
 	}
 	slices.Sort(paths) // shas must not depend on map order
-	dirs := map[string]bool{}
+	hashes := map[string]*strings.Builder{dir: {}}
+	var order []string
 	for _, fp := range paths {
+		content := r.files[fp]
+		blob := gitBlobSHA(content)
+		line := fp + "\x00" + blob + "\x00" + modeOf(r, fp) + "\n"
+		hashes[dir].WriteString(line)
 		rest := fp[len(prefix):]
 		parts := strings.Split(rest, "/")
 		for i := 1; i < len(parts); i++ {
-			dirs[prefix+strings.Join(parts[:i], "/")] = true
+			d := prefix + strings.Join(parts[:i], "/")
+			b := hashes[d]
+			if b == nil {
+				b = &strings.Builder{}
+				hashes[d] = b
+				order = append(order, d)
+			}
+			b.WriteString(line)
 		}
 		if recursive || len(parts) == 1 {
-			content := r.files[fp]
-			entries = append(entries, gitEntry{path: rest, mode: modeOf(r, fp), typ: "blob", sha: gitBlobSHA(content), size: len(content)})
+			entries = append(entries, gitEntry{path: rest, mode: modeOf(r, fp), typ: "blob", sha: blob, size: len(content)})
 		}
 	}
-	for d := range dirs {
+	for _, d := range order {
 		rel := strings.TrimPrefix(d, prefix)
 		if recursive || !strings.Contains(rel, "/") {
-			entries = append(entries, gitEntry{path: rel, mode: modeTree, typ: "tree", sha: dirSHA(r, paths, d)})
+			entries = append(entries, gitEntry{path: rel, mode: modeTree, typ: "tree", sha: derivedSHA("tree\x00" + hashes[d].String())})
 		}
 	}
 	slices.SortFunc(entries, func(a, b gitEntry) int { return strings.Compare(a.path, b.path) })
-	return dirSHA(r, paths, dir), entries
-}
-
-// dirSHA derives a directory's sha from the sorted paths, blob shas and
-// modes of everything below it.
-func dirSHA(r *repo, sorted []string, dir string) string {
-	var b strings.Builder
-	b.WriteString("tree\x00")
-	for _, fp := range sorted {
-		if dir == "" || strings.HasPrefix(fp, dir+"/") {
-			b.WriteString(fp + "\x00" + gitBlobSHA(r.files[fp]) + "\x00" + modeOf(r, fp) + "\n")
-		}
-	}
-	return derivedSHA(b.String())
+	return derivedSHA("tree\x00" + hashes[dir].String()), entries
 }
 
 func modeOf(r *repo, p string) string {
