@@ -39,9 +39,10 @@ func (a *auditResult) unpinnedFiles() []string {
 	return files
 }
 
-// reconcileWorkflowAudit audits .github/workflows against the secure-pipeline rules every
-// spec.workflowAudit.interval and on every spec change. The contents API is read through the ETag cache,
-// so auditing an unchanged repository costs no rate limit.
+// reconcileWorkflowAudit audits the repository's workflows, and what they run inside it, against the
+// secure-pipeline rules every spec.workflowAudit.interval and on every spec change. The git tree is read
+// through the ETag cache and blobs are kept by sha, so auditing an unchanged repository costs one
+// conditional request and no rate limit.
 func (r *SecurePipelineReconciler) reconcileWorkflowAudit(ctx context.Context, s *pipelineState) error {
 	p := s.p
 	wa := p.Spec.WorkflowAudit
