@@ -44,7 +44,11 @@ func (a *auditor) ranges() (jobs, steps []lineRange) {
 		if job.ID.Pos == nil {
 			continue
 		}
-		jobs = append(jobs, lineRange{from: job.ID.Pos.Line, to: to, job: job.ID.Value})
+		jr := lineRange{from: job.ID.Pos.Line, to: to, job: job.ID.Value}
+		if wc := job.WorkflowCall; wc != nil && wc.Uses != nil {
+			jr.action = actionName(wc.Uses.Value) // a reusable workflow job "uses" it
+		}
+		jobs = append(jobs, jr)
 		var starts []int
 		var actions []string
 		for _, st := range job.Steps {
@@ -87,7 +91,7 @@ func (a *auditor) annotate() {
 			continue
 		}
 		if j := containing(jobs, f.Line); j != nil {
-			f.Job = j.job
+			f.Job, f.Action = j.job, j.action
 		}
 		if s := containing(steps, f.Line); s != nil {
 			f.Action = s.action

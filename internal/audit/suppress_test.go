@@ -144,6 +144,8 @@ jobs:
 	g.Expect(sp002[0].Suppression.Kind).To(Equal(SuppressedExempt))
 	g.Expect(sp002[0].Message).To(ContainSubstring("as it must be"))
 	g.Expect(Active(fs)).NotTo(ContainElement(HaveField("Rule", "SP002")))
+	g.Expect(sp002[0].Job).To(Equal("provenance"))
+	g.Expect(sp002[0].Action).To(Equal("slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml"))
 }
 
 func TestPrecisionFixes(t *testing.T) {
