@@ -229,8 +229,8 @@ func (ig Ignore) Matches(f Finding) bool {
 	if ig.Job != "" && !strings.EqualFold(ig.Job, f.Job) {
 		return false
 	}
-	if ig.Action != "" && actionName(ig.Action) != f.Action {
-		return false
+	if want := actionName(ig.Action); want != "" && want != f.Action && !strings.HasPrefix(f.Action, want+"/") {
+		return false // "owner/repo" also covers its sub-actions and workflows
 	}
 	return true
 }

@@ -102,6 +102,7 @@ func TestIgnoreOptions(t *testing.T) {
 		{"other job", Ignore{Rule: "SP001", Job: "build", Reason: "r"}, []string{"10"}},
 		{"action", Ignore{Rule: "SP001", Action: "Actions/Checkout", Reason: "r"}, []string{"10 external: r"}},
 		{"other action", Ignore{Rule: "SP001", Action: "actions/setup-go", Reason: "r"}, []string{"10"}},
+		{"look-alike action", Ignore{Rule: "SP001", Action: "actions/check", Reason: "r"}, []string{"10"}},
 		{"no reason is not an acknowledgement", Ignore{Rule: "SP001"}, []string{"10"}},
 		{"unknown rule", Ignore{Rule: "SP099", Reason: "r"}, []string{"10"}},
 	}
