@@ -392,11 +392,11 @@ func (sc *makeScope) lookupAuto(name string) (string, bool) {
 // written (it is not run), so that a program name hidden behind it is not
 // invented.
 func (mf *makefile) expand(s string, sc *makeScope, depth int) string {
-	if !strings.Contains(s, "$") || depth > maxExpandDepth {
+	if !strings.Contains(s, "$") {
 		return s
 	}
-	if mf.exhausted {
-		return ""
+	if mf.exhausted || depth > maxExpandDepth {
+		return "" // a variable that refers to itself: make refuses it, the audit drops it
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
