@@ -97,3 +97,15 @@ func (e *prefixed) Error() string {
 func (e *prefixed) Unwrap() error { return e.err }
 
 func wrapf(err error, prefix string) error { return &prefixed{prefix: prefix, err: err} }
+
+// Every concern's condition has its row in readinessTable: a new concern must say how it feeds Ready.
+func TestReadinessTableCoversEveryConcern(t *testing.T) {
+	g := NewWithT(t)
+	rows := map[string]bool{}
+	for _, role := range readinessTable {
+		rows[role.condition] = true
+	}
+	for _, c := range (&SecurePipelineReconciler{}).concerns() {
+		g.Expect(rows).To(HaveKey(c.condition), "concern %s has no row in readinessTable", c.condition)
+	}
+}
