@@ -65,7 +65,8 @@ func TestClientsAreCachedPerSecretAndRebuiltOnNewVersion(t *testing.T) {
 	other.SecretVersion, other.Credentials.Token = "2", tokOther
 	_, err = f.factory.ClientFor(ctx, other)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(f.factory.(*factory).identities).To(HaveLen(1))
+	g.Expect(f.factory.(*factory).limits).To(HaveLen(1))
+	g.Expect(f.factory.(*factory).caches).To(HaveLen(1))
 }
 
 // A forgotten Secret's client and its credentials' state go; the next ClientFor builds afresh.
@@ -76,11 +77,12 @@ func TestForgetDropsTheClient(t *testing.T) {
 	conn := tokenConn(f.sim.URL(), tokAdmin)
 	c1, err := f.factory.ClientFor(ctx, conn)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(f.factory.(*factory).identities).To(HaveLen(1))
+	g.Expect(f.factory.(*factory).limits).To(HaveLen(1))
 
 	f.factory.Forget(conn.APIURL, conn.SecretKey)
 	g.Expect(f.factory.(*factory).clients).To(BeEmpty())
-	g.Expect(f.factory.(*factory).identities).To(BeEmpty())
+	g.Expect(f.factory.(*factory).limits).To(BeEmpty())
+	g.Expect(f.factory.(*factory).caches).To(BeEmpty())
 	c2, err := f.factory.ClientFor(ctx, conn)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(c2).NotTo(BeIdenticalTo(c1))
@@ -94,15 +96,13 @@ func TestInvalidCredentials(t *testing.T) {
 		conn Connection
 		want string
 	}{
-		"nothing":          {Connection{}, "neither a token nor GitHub App credentials"},
-		"blank token":      {Connection{Credentials: Credentials{Token: " \n"}}, "neither a token nor GitHub App credentials"},
-		"both":             {Connection{Credentials: Credentials{Token: secretToken, AppID: 1}}, "both a token and GitHub App credentials"},
-		"no installation":  {Connection{Credentials: Credentials{AppID: 1, PrivateKey: privPEM}}, "lack a positive installation id"},
-		"only a key":       {Connection{Credentials: Credentials{PrivateKey: privPEM}}, "lack a positive GitHub App id, a positive installation id"},
-		"no key":           {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2}}, "lack the private key"},
-		"unparsable key":   {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0\n-----END RSA PRIVATE KEY-----\n")}}, "not a PEM-encoded RSA private key"},
-		"relative API URL": {Connection{APIURL: "api.github.com", Credentials: Credentials{Token: secretToken}}, `API URL "api.github.com" is not an absolute http(s) URL`},
-		"API URL scheme":   {Connection{APIURL: "ftp://ghe.example.com/", Credentials: Credentials{Token: secretToken}}, "is not an absolute http(s) URL"},
+		"nothing":         {Connection{}, "neither a token nor GitHub App credentials"},
+		"blank token":     {Connection{Credentials: Credentials{Token: " \n"}}, "neither a token nor GitHub App credentials"},
+		"both":            {Connection{Credentials: Credentials{Token: secretToken, AppID: 1}}, "both a token and GitHub App credentials"},
+		"no installation": {Connection{Credentials: Credentials{AppID: 1, PrivateKey: privPEM}}, "lack a positive installation id"},
+		"only a key":      {Connection{Credentials: Credentials{PrivateKey: privPEM}}, "lack a positive GitHub App id, a positive installation id"},
+		"no key":          {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2}}, "lack the private key"},
+		"unparsable key":  {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0\n-----END RSA PRIVATE KEY-----\n")}}, "not a PEM-encoded RSA private key"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
