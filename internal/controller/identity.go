@@ -51,9 +51,8 @@ func (r *SecurePipelineReconciler) repositoryKey(p *civ1alpha1.SecurePipeline) s
 // repositoryOwner returns the pipeline that owns p's repository when it is not p. Only pipelines whose
 // own credentials have read the repository take part (status.repositoryID equal to id, the repository's
 // id as p's credentials just read it), so one that names a repository it cannot reach cannot lock its
-// owner out however early it came. Among those, the oldest wins, by creation time, then namespace and
-// name. Deleting pipelines keep ownership until they are gone, so that their clean-up and a newcomer's
-// writes never race.
+// owner out however early it came. Among those, the oldest wins (olderThan). Deleting pipelines keep
+// ownership until they are gone, so that their clean-up and a newcomer's writes never race.
 func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1alpha1.SecurePipeline, id int64) (*civ1alpha1.SecurePipeline, error) {
 	var list civ1alpha1.SecurePipelineList
 	if err := r.List(ctx, &list, client.MatchingFields{repositoryIndex: r.repositoryKey(p)}); err != nil {
@@ -75,14 +74,14 @@ func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1a
 	return owner, nil
 }
 
+// olderThan orders pipelines by creation time. Creation timestamps have a resolution of one second, so
+// ties are common; they go by UID, which the API server chooses at random: a tie-break by namespace or
+// name would let a tenant win every tie by choosing a name that sorts first.
 func olderThan(a, b *civ1alpha1.SecurePipeline) bool {
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
+	return a.UID < b.UID
 }
 
 // checkAllowedOwner refuses a repository owner the pipeline's Namespace does not allow. Only who may
