@@ -290,6 +290,30 @@ func TestSquatterWithoutAccessCannotBlockTheOwner(t *testing.T) {
 	g.Expect(got.Status.RepositoryID).To(BeZero())
 }
 
+// Squatting a public repository: anyone's token can read it, so a read alone proves nothing. A squatter
+// whose user does not administer the repository neither owns it nor blocks the owner.
+func TestSquatterOnAPublicRepositoryCannotBlockTheOwner(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	sim.UpdateRepo("acme", "web", func(r *githubsim.RepoState) { r.Private = false })
+	squatNS := newNamespace(t)
+	sim.AddToken(attackerToken) // a valid token of a user with no role on acme/web
+	tokenSecret(t, squatNS, attackerToken)
+	squatter := attackerPipeline(squatNS, "squat", sim.URL())
+	create(t, squatter)
+	got := waitFor(t, client.ObjectKeyFromObject(squatter), civ1alpha1.StalledCondition, metav1.ConditionTrue, civ1alpha1.AccessDeniedReason)
+	g.Expect(condition(got, civ1alpha1.ReadyCondition).Message).To(ContainSubstring("do not administer it"))
+	g.Expect(got.Status.RepositoryID).To(BeZero())
+	time.Sleep(time.Until(got.CreationTimestamp.Add(time.Second)))
+
+	ownerNS := newNamespace(t)
+	tokenSecret(t, ownerNS, testToken)
+	owner := pipeline(ownerNS, "web", sim)
+	create(t, owner)
+	waitReady(t, client.ObjectKeyFromObject(owner))
+	g.Expect(writes(requestsWithToken(sim, attackerToken))).To(BeEmpty())
+}
+
 // A Namespace annotated by a cluster admin with the GitHub owners it may manage keeps its pipelines to
 // those owners (compared as GitHub compares logins, case-insensitively): a pipeline for another owner is
 // Stalled and sends nothing to GitHub, and adding the annotation stops a running pipeline.

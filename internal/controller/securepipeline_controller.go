@@ -192,7 +192,8 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 }
 
 // reconcileGitHub checks the server and the namespace's allowed owners, connects, proves access to the
-// repository with the pipeline's own credentials, checks ownership, and runs the concerns in order.
+// repository with the pipeline's own credentials (a read, by a repository admin when GitHub says who
+// administers it), checks ownership, and runs the concerns in order.
 func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline, outcome *runOutcome) (ctrl.Result, error) {
 	// Until its credentials have read the repository again, a pipeline that cannot write takes no part
 	// in deciding who owns it.
@@ -228,6 +229,12 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	}
 	if err := r.checkAllowedOwner(ctx, p, repo.Owner); err != nil {
 		return refuse(err)
+	}
+	if repo.Admin != nil && !*repo.Admin {
+		// Anyone can read a public repository: only administering it proves it is this pipeline's to manage.
+		return refuse(stalling(civ1alpha1.AccessDeniedReason,
+			"the credentials in Secret %s/%s can read repository %s but do not administer it (GitHub's permissions.admin is false): the operator needs a token or App of a repository admin",
+			p.Namespace, p.Spec.GitHub.CredentialsSecretRef.Name, p.RepositoryFullName()))
 	}
 	s.repo = repo
 	p.Status.RepositoryID = repo.ID

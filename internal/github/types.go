@@ -12,6 +12,9 @@ type Repository struct {
 	Name                     string
 	DefaultBranch            string
 	WebCommitSignoffRequired bool
+	// Admin is GitHub's permissions.admin: whether the credentials' user administers the repository;
+	// nil when GitHub did not say (installation tokens).
+	Admin *bool
 }
 
 // ReviewerType is User or Team, as GitHub spells it.
