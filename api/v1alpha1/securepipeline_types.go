@@ -453,7 +453,10 @@ type SecurePipelineStatus struct {
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// repositoryID is GitHub's numeric id of the repository.
+	// repositoryID is GitHub's numeric id of the repository, as this pipeline's own credentials last read
+	// it (as a repository admin, when GitHub says). It is the pipeline's proof of access: only pipelines
+	// with it take part in deciding which one owns a repository. It is cleared when the credentials can
+	// no longer read or administer the repository, or the pipeline is refused before reading it.
 	// +optional
 	RepositoryID int64 `json:"repositoryID,omitempty"`
 
