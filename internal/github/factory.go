@@ -85,21 +85,20 @@ func NewFactory(opts FactoryOptions) Factory {
 	if err != nil {
 		panic(fmt.Sprintf("github: registering metrics: %v", err))
 	}
-	return &factory{opts: opts, metrics: m, clients: map[clientKey]*cachedClient{},
-		limits: map[string]*shared[*limitState]{}, caches: map[string]*shared[*etagCache]{}}
+	return &factory{opts: opts, metrics: m, clients: map[clientKey]*cachedClient{}, identities: map[string]*shared[*identityState]{}}
 }
 
-// factory caches clients per (server, credentials Secret). What belongs to the credentials outlives
-// any one client and is shared by every client of the same credentials on the same server: the
-// rate-limit state by what GitHub limits (limits), the ETag cache by the exact credentials (caches).
+// factory caches clients per (server, credentials Secret). What belongs to the credentials (the
+// rate-limit state and the ETag cache) outlives any one client and is shared by every client of the
+// same credentials on the same server: identities are keyed by the server and the full SHA-256 of the
+// token or App key, never by a short label or public numbers.
 type factory struct {
 	opts    FactoryOptions
 	metrics *metrics
 
-	mu      sync.Mutex
-	clients map[clientKey]*cachedClient
-	limits  map[string]*shared[*limitState]
-	caches  map[string]*shared[*etagCache]
+	mu         sync.Mutex
+	clients    map[clientKey]*cachedClient
+	identities map[string]*shared[*identityState]
 }
 
 // shared counts the cached clients using a value, so that the factory forgets it with the last one.
@@ -112,9 +111,11 @@ type shared[T any] struct {
 type clientKey struct{ server, secretKey string }
 
 type cachedClient struct {
-	version            string
-	client             *client
-	limitKey, cacheKey string
+	version string
+	client  *client
+	idKey   string
+	// installation is "server app installation" for App credentials, "" for a token.
+	installation string
 }
 
 // ClientFor returns the cached client for c's server and Secret, building a new one when the Secret's
@@ -136,6 +137,10 @@ func (f *factory) ClientFor(_ context.Context, c Connection) (Client, error) {
 	// not change (a touched label) keep their rate-limit hold and ETag cache.
 	cc, err := f.build(server, c)
 	if old != nil {
+		if err == nil && old.installation != "" && old.installation == cc.installation {
+			// A rotated App key: GitHub still limits the installation, so its hold carries over.
+			f.identities[cc.idKey].v.inherit(f.identities[old.idKey].v.limitState)
+		}
 		// The old version's credentials are no longer what the Secret says, valid or not.
 		delete(f.clients, key)
 		f.release(old)
@@ -179,23 +184,21 @@ func (f *factory) server(raw string) (Server, error) {
 	return s, nil
 }
 
-// build makes a client; f.mu is held. It takes a reference on the identity's limit state and cache.
+// build makes a client; f.mu is held. It takes a reference on the credentials' identity.
 func (f *factory) build(server Server, c Connection) (*cachedClient, error) {
 	kind, err := credentialKind(c)
 	if err != nil {
 		return nil, err
 	}
 	srv := server.String()
-	var label, limitKey, cacheKey string
+	var label, idKey, installation string
 	var auth http.RoundTripper
 	switch kind {
 	case credToken:
 		token := strings.TrimSpace(c.Credentials.Token)
 		sum := sha256.Sum256([]byte(token))
 		label = "token-" + hex.EncodeToString(sum[:4])
-		// GitHub limits the token (its user); the full hash stands for it, never the short label.
-		limitKey = srv + " token " + hex.EncodeToString(sum[:])
-		cacheKey = limitKey
+		idKey = srv + " token " + hex.EncodeToString(sum[:])
 		auth = &tokenAuth{token: token, next: f.opts.Transport}
 	case credApp:
 		cr := c.Credentials
@@ -208,52 +211,43 @@ func (f *factory) build(server Server, c Connection) (*cachedClient, error) {
 		itr.BaseURL = strings.TrimSuffix(srv, "/")
 		itr.Client = &http.Client{Transport: f.opts.Transport, Timeout: f.opts.RequestTimeout}
 		label = fmt.Sprintf("app-%d/installation-%d", cr.AppID, cr.InstallationID)
-		// GitHub limits the installation, whatever key mints its tokens: a rotated key keeps the hold.
-		limitKey = fmt.Sprintf("%s app %d installation %d", srv, cr.AppID, cr.InstallationID)
-		// What was cached was shown to tokens this key minted: the app and installation numbers are
-		// public, so only the key itself identifies these credentials.
+		installation = fmt.Sprintf("%s app %d installation %d", srv, cr.AppID, cr.InstallationID)
+		// The app and installation numbers are public: keyed by them alone, the state would be shared
+		// with anyone naming them with a key of their own (a 401's x-ratelimit-remaining of the
+		// anonymous budget would then hold the real installation for an hour). Only the key identifies
+		// these credentials; a rotated key inherits the hold instead (ClientFor).
 		h := sha256.New()
 		fmt.Fprintf(h, "%d\x00%d\x00", cr.AppID, cr.InstallationID)
 		h.Write(cr.PrivateKey)
-		cacheKey = srv + " app-key " + hex.EncodeToString(h.Sum(nil))
+		idKey = srv + " app-key " + hex.EncodeToString(h.Sum(nil))
 		auth = itr
 	}
-	lim := f.limits[limitKey]
-	if lim == nil {
-		lim = &shared[*limitState]{v: newLimitState(srv, label)}
-		f.limits[limitKey] = lim
+	id := f.identities[idKey]
+	if id == nil {
+		id = &shared[*identityState]{v: &identityState{limitState: newLimitState(srv, label), cache: newETagCache(f.opts.CacheEntries)}}
+		f.identities[idKey] = id
 	}
-	lim.refs++
-	cache := f.caches[cacheKey]
-	if cache == nil {
-		cache = &shared[*etagCache]{v: newETagCache(f.opts.CacheEntries)}
-		f.caches[cacheKey] = cache
-	}
-	cache.refs++
-	id := &identityState{limitState: lim.v, cache: cache.v}
+	id.refs++
 
-	t := &apiTransport{next: auth, id: id, basePath: server.URL().EscapedPath(), floor: f.opts.RateLimitFloor,
+	t := &apiTransport{next: auth, id: id.v, basePath: server.URL().EscapedPath(), floor: f.opts.RateLimitFloor,
 		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics}
 	gh := gogithub.NewClient(&http.Client{Transport: t})
 	gh.BaseURL, gh.UploadURL = server.URL(), server.URL()
 	gh.UserAgent = f.opts.UserAgent
-	return &cachedClient{version: c.SecretVersion, limitKey: limitKey, cacheKey: cacheKey,
+	return &cachedClient{version: c.SecretVersion, idKey: idKey, installation: installation,
 		client: &client{gh: gh, identity: label}}, nil
 }
 
 // release lets go of a client's identity: state no cached client uses any more (a rotated token's) is
 // forgotten; f.mu is held.
 func (f *factory) release(cc *cachedClient) {
-	if lim := f.limits[cc.limitKey]; lim != nil {
-		if lim.refs--; lim.refs <= 0 {
-			delete(f.limits, cc.limitKey)
-			f.metrics.remaining.DeleteLabelValues(lim.v.server, lim.v.label)
-		}
+	id := f.identities[cc.idKey]
+	if id == nil {
+		return
 	}
-	if cache := f.caches[cc.cacheKey]; cache != nil {
-		if cache.refs--; cache.refs <= 0 {
-			delete(f.caches, cc.cacheKey)
-		}
+	if id.refs--; id.refs <= 0 {
+		delete(f.identities, cc.idKey)
+		f.metrics.remaining.DeleteLabelValues(id.v.server, id.v.label)
 	}
 }
 

@@ -65,8 +65,7 @@ func TestClientsAreCachedPerSecretAndRebuiltOnNewVersion(t *testing.T) {
 	other.SecretVersion, other.Credentials.Token = "2", tokOther
 	_, err = f.factory.ClientFor(ctx, other)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(f.factory.(*factory).limits).To(HaveLen(1))
-	g.Expect(f.factory.(*factory).caches).To(HaveLen(1))
+	g.Expect(f.factory.(*factory).identities).To(HaveLen(1))
 }
 
 // A forgotten Secret's client and its credentials' state go; the next ClientFor builds afresh.
@@ -77,12 +76,11 @@ func TestForgetDropsTheClient(t *testing.T) {
 	conn := tokenConn(f.sim.URL(), tokAdmin)
 	c1, err := f.factory.ClientFor(ctx, conn)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(f.factory.(*factory).limits).To(HaveLen(1))
+	g.Expect(f.factory.(*factory).identities).To(HaveLen(1))
 
 	f.factory.Forget(conn.APIURL, conn.SecretKey)
 	g.Expect(f.factory.(*factory).clients).To(BeEmpty())
-	g.Expect(f.factory.(*factory).limits).To(BeEmpty())
-	g.Expect(f.factory.(*factory).caches).To(BeEmpty())
+	g.Expect(f.factory.(*factory).identities).To(BeEmpty())
 	c2, err := f.factory.ClientFor(ctx, conn)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(c2).NotTo(BeIdenticalTo(c1))

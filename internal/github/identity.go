@@ -17,18 +17,18 @@ const DefaultRateLimitFloor = 50
 // secondaryDefaultWait is GitHub's advice when a secondary limit comes without retry-after: wait a minute.
 const secondaryDefaultWait = time.Minute
 
-// identityState is what one client's requests go through: the state of what GitHub rate-limits (shared
-// by every client of those credentials on that server) and the ETag cache of what those exact
-// credentials were shown. Both belong to the identity, not to the client, so rebuilding a client (a
-// new Secret version, even a touched label) keeps them.
+// identityState is everything tied to one set of credentials at one server, shared by every client built
+// from them: the rate-limit state and the ETag cache of what those credentials were shown. It belongs
+// to the credentials, not to a client, so rebuilding a client (a new Secret version, even a touched
+// label) keeps it.
 type identityState struct {
 	*limitState
 	cache *etagCache
 }
 
-// limitState is what GitHub limits: one token, or one App installation, on one server. It holds the
-// one-request-at-a-time slot GitHub asks for and the rate-limit hold. An App installation keeps it
-// across a rotation of the App's private key, because GitHub's limit does not reset then either.
+// limitState is the rate-limit state of one token, or one App key's installation, on one server. It
+// holds the one-request-at-a-time slot GitHub asks for and the rate-limit hold. A rotated App key's new
+// state inherits the old one's hold, because GitHub limits the installation, whatever key it uses.
 type limitState struct {
 	// server and label name it in metrics and errors; nothing is looked up by them.
 	server, label string
@@ -65,6 +65,17 @@ func (s *limitState) admit(now time.Time) *RateLimitError {
 		return &RateLimitError{Identity: s.label, RetryAt: s.heldUntil, Secondary: s.secondary}
 	}
 	return nil
+}
+
+// inherit takes over old's hold, if it lasts longer than s's own.
+func (s *limitState) inherit(old *limitState) {
+	if old == nil || old == s {
+		return
+	}
+	old.mu.Lock()
+	until, secondary := old.heldUntil, old.secondary
+	old.mu.Unlock()
+	_ = s.hold(until, secondary)
 }
 
 // hold stops requests until t (keeping a later hold already in place) and returns the error to report.

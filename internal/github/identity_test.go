@@ -143,8 +143,7 @@ func TestCollidingLabelsAreTwoIdentities(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = cb.GetRepository(ctx, "acme", "widgets")
 	g.Expect(IsNotFound(err)).To(BeTrue(), "b was answered from a's cache: %v", err)
-	g.Expect(f.factory.(*factory).limits).To(HaveLen(2))
-	g.Expect(f.factory.(*factory).caches).To(HaveLen(2))
+	g.Expect(f.factory.(*factory).identities).To(HaveLen(2))
 	g.Expect(strings.Count(strings.Join(routesOf(f.sim.Requests()), "\n"), "conditional")).To(BeZero())
 }
 
@@ -160,4 +159,35 @@ func collidingTokens(t *testing.T) (string, string) {
 		}
 		seen[k] = tok
 	}
+}
+
+// Attack 3 and 6 with a GitHub App's public numbers: a neighbour naming the victim's App id and
+// installation with a key of its own shares nothing with the victim, not even the rate-limit state:
+// a limit GitHub puts on the neighbour's requests does not hold the victim's.
+func TestAppNumbersAloneShareNoState(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	victimKey, victimPub := appKey(t)
+	attackerKey, _ := appKey(t)
+	f.sim.AddApp(7, victimPub)
+	f.sim.AddInstallation(7, 70, "acme/widgets")
+	conn := func(secret string, key []byte) Connection {
+		return Connection{APIURL: f.sim.URL(), SecretKey: secret, SecretVersion: "1",
+			Credentials: Credentials{AppID: 7, InstallationID: 70, PrivateKey: key}}
+	}
+	victim, err := f.factory.ClientFor(ctx, conn("victims/app", victimKey))
+	g.Expect(err).NotTo(HaveOccurred())
+	attacker, err := f.factory.ClientFor(ctx, conn("attackers/app", attackerKey))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(attacker.Identity()).To(Equal(victim.Identity()), "the labels are the same public numbers")
+
+	f.sim.SetFault("POST "+tokenRoute, githubsim.Fault{SecondaryRateLimit: true, RetryAfter: 600, Count: 1})
+	_, err = attacker.GetRepository(ctx, "acme", "widgets")
+	g.Expect(isRateLimited(err)).To(BeTrue(), "%v", err)
+	_, err = victim.GetRepository(ctx, "acme", "widgets")
+	g.Expect(err).NotTo(HaveOccurred(), "the neighbour's limit held the victim")
+	_, err = attacker.UserID(ctx, "alice")
+	g.Expect(isRateLimited(err)).To(BeTrue(), "the neighbour's own hold lasts: %v", err)
+	g.Expect(f.factory.(*factory).identities).To(HaveLen(2))
 }

@@ -157,8 +157,8 @@ func inFlight(f *fixture) int {
 	fac := f.factory.(*factory)
 	fac.mu.Lock()
 	defer fac.mu.Unlock()
-	for _, lim := range fac.limits {
-		if len(lim.v.slot) > 0 {
+	for _, id := range fac.identities {
+		if len(id.v.slot) > 0 {
 			return 1
 		}
 	}
