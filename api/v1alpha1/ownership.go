@@ -11,4 +11,7 @@ const (
 	// OwnerNotAllowedReason (stalling): spec.repository.owner is not among the owners the Namespace's
 	// AllowedOwnersAnnotation allows; nothing is sent to GitHub.
 	OwnerNotAllowedReason = "OwnerNotAllowed"
+	// RepositoryRenamedReason (stalling): GitHub answers spec.repository under another owner or name
+	// (the repository was renamed or transferred); nothing is written until the spec names it as it is.
+	RepositoryRenamedReason = "RepositoryRenamed"
 )

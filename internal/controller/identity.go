@@ -86,8 +86,8 @@ func olderThan(a, b *civ1alpha1.SecurePipeline) bool {
 
 // checkAllowedOwner refuses a repository owner the pipeline's Namespace does not allow. Only who may
 // edit Namespaces (a cluster admin) can set the annotation, so it bounds what the namespace's tenants
-// can name. owner is spec.repository.owner before GitHub is asked, and the owner GitHub reports after
-// (a renamed or transferred repository answers under its new owner).
+// can name. It is checked before GitHub is asked; a repository GitHub answers under another owner (a
+// transferred one) is refused after the read, whatever the annotation.
 func (r *SecurePipelineReconciler) checkAllowedOwner(ctx context.Context, p *civ1alpha1.SecurePipeline, owner string) error {
 	ns := &metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))

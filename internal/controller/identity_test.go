@@ -262,6 +262,30 @@ func rateLimitedTotal(t *testing.T) float64 {
 	return sum
 }
 
+// A renamed repository's old name is an alias GitHub follows: a neighbour naming acme/old-web after it
+// became acme/web is refused before it writes, rather than being a second owner of one repository.
+func TestRenamedRepositoryNameIsNotASecondRepository(t *testing.T) {
+	g := NewWithT(t)
+	// newSim's seed, with acme/web made by renaming acme/old-web.
+	sim := githubsim.New().Start()
+	t.Cleanup(sim.Close)
+	sim.AddOrg("acme")
+	sim.AddUser("alice")
+	sim.AddUser("bob")
+	sim.AddTeam("acme", "release-managers")
+	sim.AddRepo("acme", "old-web")
+	sim.RenameRepo("acme", "old-web", "web")
+	sim.AddToken(testToken, "acme/web")
+	_, attackerNS, reviewers := victimAndAttacker(t, sim)
+	p := attackerPipeline(attackerNS, "old-name", sim.URL())
+	p.Spec.Repository.Name = "old-web"
+	create(t, p)
+	got := waitFor(t, client.ObjectKeyFromObject(p), civ1alpha1.StalledCondition, metav1.ConditionTrue, civ1alpha1.RepositoryRenamedReason)
+	g.Expect(condition(got, civ1alpha1.ReadyCondition).Message).To(ContainSubstring("as acme/web"))
+	g.Expect(got.Status.RepositoryID).To(BeZero())
+	expectUntouched(t, sim, reviewers)
+}
+
 // Squatting: a pipeline whose credentials cannot read a repository does not own it, however old it is;
 // the real owner's pipeline, created later, manages the repository.
 func TestSquatterWithoutAccessCannotBlockTheOwner(t *testing.T) {
