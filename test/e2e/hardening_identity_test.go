@@ -273,6 +273,12 @@ func TestHardeningIdentity(t *testing.T) {
 		}
 	}
 	g.Expect(strings.Join(envsAfter, ",")).To(Equal("ci,production"))
+
+	// Attack 7 through the manager's flag: a default server that would get tokens in the clear is refused
+	// at start, not used by every pipeline without an apiURL.
+	_, err = env.StartManager(ctx, "http://github.example.com/")
+	g.Expect(err).To(MatchError(ContainSubstring("exited")))
+	g.Expect(harness.Tail(filepath.Join(dir, "manager.log"), 5)).To(ContainSubstring("--github-api-url is not a usable GitHub API URL"))
 }
 
 // hiCollidingTokens returns two different tokens whose SHA-256 hashes share their first 4 bytes, the
