@@ -61,10 +61,22 @@ func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1a
 	owner := p
 	for i := range list.Items {
 		c := &list.Items[i]
-		if c.UID == p.UID || c.Status.RepositoryID == 0 || c.Status.RepositoryID != id {
+		if c.UID == p.UID || !olderThan(c, owner) {
 			continue
 		}
-		if olderThan(c, owner) {
+		if c.Status.RepositoryID != id {
+			// The cache may not have an older pipeline's proof of a moment ago yet: read its status
+			// from the API server before letting p write.
+			fresh := &civ1alpha1.SecurePipeline{}
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(c), fresh); err != nil {
+				if apierrors.IsNotFound(err) {
+					continue
+				}
+				return nil, fmt.Errorf("reading SecurePipeline %s/%s, which names repository %s too: %w", c.Namespace, c.Name, p.RepositoryFullName(), err)
+			}
+			c = fresh
+		}
+		if c.Status.RepositoryID == id && olderThan(c, owner) {
 			owner = c
 		}
 	}

@@ -286,6 +286,44 @@ func TestRenamedRepositoryNameIsNotASecondRepository(t *testing.T) {
 	expectUntouched(t, sim, reviewers)
 }
 
+// Two new pipelines on one repository, created at the same moment in two namespaces, both with access:
+// neither has proved access yet when the other decides, so each first records its proof and writes
+// only in the next round. Exactly one of them ever writes to GitHub.
+func TestSimultaneousNewcomersDoNotBothWrite(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	sim.AddUser("mallory")
+	sim.AddToken(attackerToken, "acme/web")
+	nsA, nsB := newNamespace(t), newNamespace(t)
+	tokenSecret(t, nsA, testToken)
+	tokenSecret(t, nsB, attackerToken)
+	a, b := pipeline(nsA, "web", sim), attackerPipeline(nsB, "web", sim.URL())
+	create(t, a)
+	create(t, b)
+	keys := []client.ObjectKey{client.ObjectKeyFromObject(a), client.ObjectKeyFromObject(b)}
+	// A later simulator may get this one's port: these pipelines must not own its acme/web.
+	t.Cleanup(func() {
+		for _, key := range keys {
+			deletePipeline(t, key)
+		}
+	})
+	g.Eventually(func() []string {
+		var states []string
+		for _, key := range keys {
+			p := get(t, key)
+			switch {
+			case condition(p, civ1alpha1.ReadyCondition).Status == metav1.ConditionTrue:
+				states = append(states, "owner")
+			case condition(p, civ1alpha1.StalledCondition).Reason == civ1alpha1.RepositoryConflictReason:
+				states = append(states, "conflict")
+			}
+		}
+		return states
+	}).WithTimeout(timeout).WithPolling(poll).Should(ConsistOf("owner", "conflict"))
+	wroteA, wroteB := len(writes(requestsWithToken(sim, testToken))) > 0, len(writes(requestsWithToken(sim, attackerToken))) > 0
+	g.Expect(wroteA != wroteB).To(BeTrue(), "both pipelines wrote (a: %t, b: %t)", wroteA, wroteB)
+}
+
 // Squatting: a pipeline whose credentials cannot read a repository does not own it, however old it is;
 // the real owner's pipeline, created later, manages the repository.
 func TestSquatterWithoutAccessCannotBlockTheOwner(t *testing.T) {

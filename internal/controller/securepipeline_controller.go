@@ -56,6 +56,10 @@ const (
 
 	// maxDeleteAttempts bounds how often deletion retries GitHub clean-up before letting go.
 	maxDeleteAttempts = 5
+
+	// proofSettleTime is how long a pipeline that has just proved access to its repository waits before
+	// writing, so that another pipeline's proof of the same moment reaches the informer cache.
+	proofSettleTime = time.Second
 )
 
 // SecurePipelineReconciler makes GitHub match SecurePipelines.
@@ -242,6 +246,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 			p.Namespace, p.Spec.GitHub.CredentialsSecretRef.Name, p.RepositoryFullName()))
 	}
 	s.repo = repo
+	proven := p.Status.RepositoryID == repo.ID
 	p.Status.RepositoryID = repo.ID
 	if winner, err := r.repositoryOwner(ctx, p, repo.ID); err != nil {
 		return ctrl.Result{}, err
@@ -249,6 +254,14 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
 			"repository %s is already managed by SecurePipeline %s/%s, created earlier; this pipeline writes nothing to GitHub until that one is deleted",
 			p.RepositoryFullName(), winner.Namespace, winner.Name))
+		return r.result(p, outcome, nil)
+	}
+	if !proven {
+		// A first proof of access is recorded before anything is written: two pipelines proving access
+		// to one repository at the same moment would otherwise both write, each not yet seeing the
+		// other's proof. The next round decides ownership with both proofs in the cache.
+		outcome.fail("", &waitingError{reason: civ1alpha1.ProgressingReason, after: proofSettleTime,
+			msg: fmt.Sprintf("the credentials read repository %s (id %d); deciding which pipeline owns it before writing", p.RepositoryFullName(), repo.ID)})
 		return r.result(p, outcome, nil)
 	}
 

@@ -74,10 +74,12 @@ func (r *SecurePipelineReconciler) watches(b *builder.Builder) *builder.Builder 
 			})).
 		Watches(&civ1alpha1.SecurePipeline{}, handler.EnqueueRequestsFromMapFunc(r.pipelinesOnSameRepository),
 			builder.WithPredicates(predicate.Funcs{
-				// Only a pipeline coming, going or changing its spec can change who owns a repository;
-				// reacting to status updates would make two pipelines on one repository wake each other forever.
+				// Only a pipeline coming, going, changing its spec or gaining or losing its proof of access
+				// can change who owns a repository; reacting to other status updates would make two
+				// pipelines on one repository wake each other forever.
 				UpdateFunc: func(e event.UpdateEvent) bool {
-					return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || deletionStarted(e)
+					return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || deletionStarted(e) ||
+						repositoryID(e.ObjectOld) != repositoryID(e.ObjectNew)
 				},
 			}))
 }
@@ -92,6 +94,13 @@ func pipelineChanged() predicate.Predicate {
 			DeleteFunc:  func(event.DeleteEvent) bool { return false },
 			GenericFunc: func(event.GenericEvent) bool { return false },
 		})
+}
+
+func repositoryID(o client.Object) int64 {
+	if p, ok := o.(*civ1alpha1.SecurePipeline); ok {
+		return p.Status.RepositoryID
+	}
+	return 0
 }
 
 func deletionStarted(e event.UpdateEvent) bool {
