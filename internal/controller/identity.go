@@ -86,6 +86,25 @@ func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1a
 	return owner, nil
 }
 
+// provesAccess says whether a repository as GitHub answered it to the pipeline's credentials proves that
+// the repository is the pipeline's to manage.
+func provesAccess(p *civ1alpha1.SecurePipeline, repo *githubapi.Repository) error {
+	if !strings.EqualFold(repo.Owner, p.Spec.Repository.Owner) || !strings.EqualFold(repo.Name, p.Spec.Repository.Name) {
+		// GitHub follows a renamed or transferred repository's old name: that name is an alias, which
+		// would give one repository a second ownership key (and escape the allowed owners).
+		return stalling(civ1alpha1.RepositoryRenamedReason,
+			"GitHub answers repository %s as %s/%s (renamed or transferred): set spec.repository to its current name; until then this pipeline writes nothing",
+			p.RepositoryFullName(), repo.Owner, repo.Name)
+	}
+	if repo.Admin != nil && !*repo.Admin {
+		// Anyone can read a public repository: only administering it proves it is this pipeline's to manage.
+		return stalling(civ1alpha1.AccessDeniedReason,
+			"the credentials in Secret %s/%s can read repository %s but do not administer it (GitHub's permissions.admin is false): the operator needs a token or App of a repository admin",
+			p.Namespace, p.Spec.GitHub.CredentialsSecretRef.Name, p.RepositoryFullName())
+	}
+	return nil
+}
+
 // olderThan orders pipelines by creation time. Creation timestamps have a resolution of one second, so
 // ties are common; they go by UID, which the API server chooses at random: a tie-break by namespace or
 // name would let a tenant win every tie by choosing a name that sorts first.

@@ -19,7 +19,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -234,18 +233,8 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		}
 		return refuse(err)
 	}
-	if !strings.EqualFold(repo.Owner, p.Spec.Repository.Owner) || !strings.EqualFold(repo.Name, p.Spec.Repository.Name) {
-		// GitHub follows a renamed or transferred repository's old name: that name is an alias, which
-		// would give one repository a second ownership key (and escape the allowed owners).
-		return refuse(stalling(civ1alpha1.RepositoryRenamedReason,
-			"GitHub answers repository %s as %s/%s (renamed or transferred): set spec.repository to its current name; until then this pipeline writes nothing",
-			p.RepositoryFullName(), repo.Owner, repo.Name))
-	}
-	if repo.Admin != nil && !*repo.Admin {
-		// Anyone can read a public repository: only administering it proves it is this pipeline's to manage.
-		return refuse(stalling(civ1alpha1.AccessDeniedReason,
-			"the credentials in Secret %s/%s can read repository %s but do not administer it (GitHub's permissions.admin is false): the operator needs a token or App of a repository admin",
-			p.Namespace, p.Spec.GitHub.CredentialsSecretRef.Name, p.RepositoryFullName()))
+	if err := provesAccess(p, repo); err != nil {
+		return refuse(err)
 	}
 	s.repo = repo
 	proven := p.Status.RepositoryID == repo.ID
