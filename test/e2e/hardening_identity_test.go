@@ -274,6 +274,12 @@ func TestHardeningIdentity(t *testing.T) {
 	}
 	g.Expect(strings.Join(envsAfter, ",")).To(Equal("ci,production"))
 
+	// A cluster admin limits the attacker's namespace to its own GitHub owner: its pipelines for acme
+	// stop at once (the Namespace watch), its own keeps going.
+	kubectl("", "annotate", "namespace", attackerNS, civ1alpha1.AllowedOwnersAnnotation+"=Evil")
+	waitCondition(attackerNS, "alias-0", civ1alpha1.StalledCondition, metav1.ConditionTrue, civ1alpha1.OwnerNotAllowedReason)
+	waitCondition(attackerNS, "poison", civ1alpha1.ReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason)
+
 	// Attack 7 through the manager's flag: a default server that would get tokens in the clear is refused
 	// at start, not used by every pipeline without an apiURL.
 	_, err = env.StartManager(ctx, "http://github.example.com/")
