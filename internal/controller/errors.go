@@ -103,6 +103,8 @@ func classify(err error, what string) error {
 	switch {
 	case githubapi.IsInvalidCredentials(err):
 		st = &stallingError{reason: civ1alpha1.InvalidCredentialsReason, msg: fmt.Sprintf("%s: %v", what, cause)}
+	case githubapi.IsInvalidAPIURL(err):
+		st = &stallingError{reason: civ1alpha1.InvalidSpecReason, msg: err.Error()}
 	case githubapi.IsUnauthorized(err):
 		st = &stallingError{reason: civ1alpha1.AuthenticationFailedReason,
 			msg: what + ": GitHub refused the credentials (401 Bad credentials): fix the token or GitHub App keys in the credentials Secret"}

@@ -74,7 +74,12 @@ func computeReady(in readyInput) readyOutcome {
 		if in.readyWasTrue {
 			return readyOutcome{keep: true}
 		}
-		return readyOutcome{status: metav1.ConditionFalse, reason: in.waiting.reason, message: in.waiting.msg}
+		// Waiting for work in progress (not for GitHub) is not a failure: Ready is not known yet.
+		status := metav1.ConditionFalse
+		if in.waiting.reason == civ1alpha1.ProgressingReason {
+			status = metav1.ConditionUnknown
+		}
+		return readyOutcome{status: status, reason: in.waiting.reason, message: in.waiting.msg}
 	}
 	for _, role := range readinessTable {
 		c := apimeta.FindStatusCondition(in.conditions, role.condition)

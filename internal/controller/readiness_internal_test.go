@@ -55,6 +55,8 @@ func TestComputeReady(t *testing.T) {
 			status: metav1.ConditionFalse, reason: civ1alpha1.GitHubUnavailableReason},
 		{name: "stalled wins", in: readyInput{conditions: allTrue(), stalled: &stallingError{reason: civ1alpha1.AdminBypassUnsupportedReason, msg: "x"}},
 			status: metav1.ConditionFalse, reason: civ1alpha1.AdminBypassUnsupportedReason},
+		{name: "work in progress is not known yet", in: readyInput{conditions: allTrue()[:0], waiting: &waitingError{reason: civ1alpha1.ProgressingReason}},
+			status: metav1.ConditionUnknown, reason: civ1alpha1.ProgressingReason},
 		{name: "waiting keeps a True Ready", in: readyInput{conditions: allTrue(), waiting: &waitingError{reason: civ1alpha1.RateLimitedReason}, readyWasTrue: true}, keep: true},
 		{name: "an unknown concern", in: readyInput{conditions: allTrue(cond(civ1alpha1.DCOEnforcedCondition, metav1.ConditionUnknown, ""))},
 			status: metav1.ConditionUnknown, reason: civ1alpha1.ProgressingReason},

@@ -92,6 +92,9 @@ var nsCounter atomic.Int64
 // newNamespace creates a namespace for one test.
 func newNamespace(t *testing.T) string {
 	t.Helper()
+	if noControlPlane {
+		t.Skip("needs the test control plane: run without -short, or set KUBEBUILDER_ASSETS (make control-plane)")
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e6, nsCounter.Add(1))}}
 	NewWithT(t).Expect(k8s.Create(context.Background(), ns)).To(Succeed())
 	return ns.Name

@@ -65,6 +65,12 @@ func isRateLimited(err error) bool {
 	return ok && w.reason == civ1alpha1.RateLimitedReason
 }
 
+// inProgress says whether err only waits for work in progress, not for GitHub: no attempt failed.
+func inProgress(err error) bool {
+	w, ok := asWaiting(err)
+	return ok && w.reason == civ1alpha1.ProgressingReason
+}
+
 // reasonOf is the condition reason for an error.
 func reasonOf(err error) string {
 	if st, ok := asStalling(err); ok {
@@ -110,6 +116,9 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 	graceful := o.transient != nil && o.transientCount < transientGrace
 	for _, cond := range o.order {
 		err := o.failures[cond]
+		if inProgress(err) {
+			continue // not a failed attempt: work the pipeline waits for (e.g. a first proof of access settling)
+		}
 		targets := []string{cond}
 		if cond == "" {
 			targets = targets[:0]
