@@ -248,11 +248,21 @@ func wrapRegistry(err error, what string) error {
 	return &RegistryError{Reason: reason, Err: fmt.Errorf("%s: %w", what, err)}
 }
 
-// isBundleDescriptor says whether a referrer is a Sigstore bundle (cosign v3 sets the artifact type).
+// isBundleDescriptor says whether a referrer may be a Sigstore bundle. cosign v3 sets the manifest's
+// artifactType and the predicate-type annotation; registries that derive artifactType from the config
+// media type instead (go-containerregistry's own, some older ones) report cosign's empty config, so those
+// are read too, as cosign itself reads every referrer.
 func isBundleDescriptor(d v1.Descriptor) bool {
-	return strings.HasPrefix(d.ArtifactType, "application/vnd.dev.sigstore.bundle") ||
-		strings.HasPrefix(string(d.MediaType), "application/vnd.dev.sigstore.bundle")
+	switch {
+	case strings.HasPrefix(d.ArtifactType, "application/vnd.dev.sigstore.bundle"),
+		d.Annotations[BundlePredicateTypeAnnotation] != "",
+		d.ArtifactType == "", d.ArtifactType == emptyConfigMediaType:
+		return true
+	}
+	return false
 }
+
+const emptyConfigMediaType = "application/vnd.oci.empty.v1+json"
 
 // bundleLayer finds the bundle layer of a referrer manifest.
 func bundleLayer(m *v1.Manifest) (v1.Descriptor, bool) {
@@ -263,4 +273,3 @@ func bundleLayer(m *v1.Manifest) (v1.Descriptor, bool) {
 	}
 	return v1.Descriptor{}, false
 }
-

@@ -75,7 +75,10 @@ func sameRegistrableDomain(a, b string) bool {
 	return err == nil && da == db
 }
 
-func canonicalHost(u interface{ Hostname() string; Port() string }) string {
+func canonicalHost(u interface {
+	Hostname() string
+	Port() string
+}) string {
 	h := strings.ToLower(u.Hostname())
 	if p := u.Port(); p != "" {
 		return net.JoinHostPort(h, p)
@@ -90,8 +93,9 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
+// isLoopback: localhost, *.localhost (RFC 6761) and loopback addresses.
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
