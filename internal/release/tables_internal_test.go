@@ -111,8 +111,8 @@ func TestPolicyMatch(t *testing.T) {
 func TestScopedTransportHosts(t *testing.T) {
 	for _, tc := range []struct {
 		registry, url string
-		allowed      []string
-		want         bool
+		allowed       []string
+		want          bool
 	}{
 		{"registry.acme.example", "https://registry.acme.example/v2/", nil, true},
 		{"registry.acme.example", "https://auth.acme.example/token", nil, true},
