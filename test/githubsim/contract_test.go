@@ -416,6 +416,14 @@ func TestContract(t *testing.T) {
 	g.Expect(k.call("GET", repo+"/contents/README.md?ref=nope", tokAdmin, nil).Status).To(Equal(404))
 	g.Expect(k.call("GET", repo+"/contents/missing.txt", tokAdmin, nil).Status).To(Equal(404))
 
+	// Artifact attestations.
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	s.AddAttestation("acme", "widgets", digest, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{},"dsseEnvelope":{}}`))
+	att := k.call("GET", repo+"/attestations/"+digest, tokAdmin, nil)
+	g.Expect(att.Status).To(Equal(200))
+	g.Expect(att.JSON()["attestations"]).To(HaveLen(1))
+	g.Expect(k.call("GET", repo+"/attestations/sha256:"+strings.Repeat("cd", 32), tokAdmin, nil).Status).To(Equal(404))
+
 	// Conditional requests, rate limits and faults.
 	first := k.call("GET", repo, tokAdmin, nil)
 	g.Expect(k.call("GET", repo, tokAdmin, nil, "If-None-Match", first.Header.Get("ETag")).Status).To(Equal(304))

@@ -46,6 +46,8 @@ type repo struct {
 	actions  ActionsState
 	rulesets map[int64]*RulesetState
 	files    map[string][]byte // path without leading slash
+	// attestations are Sigstore bundles by subject digest (attestations.go).
+	attestations map[string][][]byte
 }
 
 type environment struct {
