@@ -51,6 +51,7 @@ var version = ""
 const usageText = `Usage:
   securepipeline audit [--format text|json|sarif] [--disable SP00x,...] PATH...
   securepipeline rules [--format text|json]
+  securepipeline verify IMAGE[:TAG|@DIGEST] --repository OWNER/NAME --workflow PATH [flags]  (see "securepipeline verify --help")
   securepipeline version
 
 audit checks GitHub Actions workflows for supply-chain weaknesses.
@@ -77,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAudit(args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(args[1:], stdout, stderr)
 	case "version", "--version":
 		say(stdout, "securepipeline %s\n", toolVersion())
 		return exitClean

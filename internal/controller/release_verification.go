@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sigstore/sigstore-go/pkg/tuf"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -316,7 +313,7 @@ func (r *SecurePipelineReconciler) publicTrustedRoot() (*release.TrustedRoot, er
 	}
 	fetch := r.PublicTrustedRoot
 	if fetch == nil {
-		fetch = fetchPublicGoodTrustedRoot
+		fetch = release.FetchPublicGoodTrustedRoot
 	}
 	data, err := fetch()
 	if err != nil {
@@ -328,17 +325,6 @@ func (r *SecurePipelineReconciler) publicTrustedRoot() (*release.TrustedRoot, er
 	}
 	v.public.root, v.public.at = tr, r.Now()
 	return tr, nil
-}
-
-func fetchPublicGoodTrustedRoot() ([]byte, error) {
-	opts := tuf.DefaultOptions()
-	// The manager's file system is read-only but for /tmp.
-	opts.CachePath = filepath.Join(os.TempDir(), "sigstore-tuf")
-	c, err := tuf.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	return c.GetTarget("trusted_root.json")
 }
 
 // releaseEvents records a Warning for each tag that became unverified (new, or verified before).
