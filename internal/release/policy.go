@@ -124,7 +124,7 @@ func signerOf(s certificate.Summary) Signer {
 	}
 }
 
-var errWrongSigner = errors.New("wrong signer")
+var errWrongSigner = errors.New("not the expected signer")
 
 // Match checks a verified certificate's identity against the policy. GitHub compares owner and repository
 // names case-insensitively (ASCII only); workflow paths and refs are compared exactly, so URL aliases

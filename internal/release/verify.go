@@ -125,7 +125,7 @@ func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Polic
 	res.Bundles = len(cands)
 	if len(cands) == 0 {
 		res.Reason = ReasonUnsigned
-		res.Message = fmt.Sprintf("no Sigstore bundle refers to %s (OCI referrers%s)", h, map[bool]string{true: " or GitHub attestations", false: ""}[v.GitHub != nil])
+		res.Message = fmt.Sprintf("no Sigstore bundle refers to the digest (OCI referrers%s)", map[bool]string{true: " or GitHub attestations", false: ""}[v.GitHub != nil])
 		if legacy, err := v.legacyTags(ctx, reg, h); err != nil {
 			return registryResult(res, err), err
 		} else if legacy != "" {
@@ -172,7 +172,7 @@ func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Polic
 		res.Reason, res.Message, res.Signer = ReasonWrongSigner, wrong.err.Error(), wrong.signer
 		return res, nil
 	case signed == nil:
-		res.Reason, res.Message = ReasonInvalidSignature, fmt.Sprintf("none of the %d bundle(s) referring to %s verifies; first: %v", len(cands), h, invalid.err)
+		res.Reason, res.Message = ReasonInvalidSignature, fmt.Sprintf("none of the %d bundle(s) referring to the digest verifies; first: %v", len(cands), invalid.err)
 		return res, nil
 	}
 	res.Signer = signed.signer
@@ -190,20 +190,20 @@ func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Polic
 		}
 		if sbomClaimed {
 			res.Reason = ReasonSBOMUnsigned
-			res.Message = fmt.Sprintf("%s has an SBOM, but no signature of %s covers it (an unsigned BuildKit attestation, or an SBOM bundle that does not verify or has another signer): attest it with cosign attest or actions/attest-sbom", h, p.ExpectedIdentity())
+			res.Message = fmt.Sprintf("an SBOM exists, but no signature of %s covers it (an unsigned BuildKit attestation, or an SBOM bundle that does not verify or has another signer): attest it with cosign attest or actions/attest-sbom", p.ExpectedIdentity())
 		} else {
 			res.Reason = ReasonSBOMMissing
-			res.Message = fmt.Sprintf("%s is signed by %s but has no SBOM attestation (SPDX or CycloneDX)", h, signed.signer.SAN)
+			res.Message = fmt.Sprintf("signed by %s but has no SBOM attestation (SPDX or CycloneDX)", signed.signer.SAN)
 		}
 		return res, nil
 	}
 	if p.RequireProvenance && provSigned == nil {
 		res.Reason = ReasonProvenanceMissing
-		res.Message = fmt.Sprintf("%s is signed by %s but no SLSA provenance attestation of that signer covers it", h, signed.signer.SAN)
+		res.Message = fmt.Sprintf("signed by %s but no SLSA provenance attestation of that signer covers it", signed.signer.SAN)
 		return res, nil
 	}
 	res.Verified, res.Reason = true, ReasonVerified
-	res.Message = fmt.Sprintf("%s signed by %s on %s", h, signed.signer.SAN, signed.signer.Ref)
+	res.Message = fmt.Sprintf("signed by %s on %s", signed.signer.SAN, signed.signer.Ref)
 	if res.SBOMFormat != "" {
 		res.Message += ", " + res.SBOMFormat + " SBOM"
 	}
@@ -299,7 +299,7 @@ func (v *Verifier) verifyOne(c candidate, h v1.Hash, p Policy) bundleOutcome {
 	digest, _ := hex.DecodeString(h.Hex)
 	vr, err := sv.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest(h.Algorithm, digest), verify.WithoutIdentitiesUnsafe()))
 	if err != nil {
-		o.err = fmt.Errorf("%s: %w", c.source, err)
+		o.err = fmt.Errorf("%w (%s)", err, c.source)
 		return o
 	}
 	if vr.Signature == nil || vr.Signature.Certificate == nil {
@@ -312,7 +312,7 @@ func (v *Verifier) verifyOne(c candidate, h v1.Hash, p Policy) bundleOutcome {
 		o.predicate = vr.Statement.PredicateType
 	}
 	if err := p.Match(s); err != nil {
-		o.err, o.wrong = fmt.Errorf("%s: %w", c.source, err), true
+		o.err, o.wrong = fmt.Errorf("%w (%s)", err, c.source), true
 	}
 	return o
 }
