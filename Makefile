@@ -98,9 +98,10 @@ test-e2e: control-plane external-secrets build cosign ## Run the end-to-end suit
 	go test -count=1 -tags=e2e -timeout 15m ./test/e2e/ -v
 
 .PHONY: bench
-bench: control-plane ## Run the benchmarks (credential propagation, simulator throughput).
+bench: control-plane ## Run the benchmarks (credential propagation, simulator throughput, release verification per tag).
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 	go test -run '^$$' -bench . -cpu 1 ./test/githubsim/
+	go test -run '^$$' -bench BenchmarkReleaseVerification ./internal/controller/
 
 FUZZTIME ?= 30s
 .PHONY: fuzz

@@ -29,7 +29,7 @@ import (
 // cannot do: the passing of an interval. The registry and the Sigstore are real (in-memory, loopback).
 
 type releaseFixture struct {
-	t        *testing.T
+	t        testing.TB
 	host     string
 	requests atomic.Int64
 	ss       *sigstoretest.Sigstore
@@ -38,7 +38,7 @@ type releaseFixture struct {
 	clock    *testClock
 }
 
-func newReleaseFixture(t *testing.T) *releaseFixture {
+func newReleaseFixture(t testing.TB) *releaseFixture {
 	t.Helper()
 	f := &releaseFixture{t: t, clock: &testClock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}, rec: record.NewFakeRecorder(50)}
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
