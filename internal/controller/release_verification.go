@@ -67,6 +67,7 @@ func (v *releaseVerifier) init() {
 // Its failures are the releases' own: it never returns an error that would stop the other concerns.
 func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Context, s *pipelineState) error {
 	p := s.p
+	p.Status.ReleaseSuggestions = releaseSuggestions(p, r.Publishing)
 	rv := p.Spec.ReleaseVerification
 	v := &r.releases
 	if rv == nil {

@@ -79,6 +79,9 @@ type SecurePipelineReconciler struct {
 	ReleaseTransport http.RoundTripper
 	// PublicTrustedRoot reads Sigstore's public-good trusted_root.json (nil: from its TUF repository).
 	PublicTrustedRoot func() ([]byte, error)
+	// Publishing says which images the repository's workflows publish, for status.releaseSuggestions
+	// (nil: no suggestions; see release_suggestions.go).
+	Publishing PublishingInventory
 
 	mu sync.Mutex
 	// transientFailures counts transient failures in a row per pipeline.
