@@ -21,6 +21,7 @@ import (
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -104,14 +105,18 @@ func create(tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Si
 }
 
 // TrustedRootJSON is the trusted_root.json for this Sigstore: its CA and its TSA, no logs.
-func (s *Sigstore) TrustedRootJSON() ([]byte, error) {
+func (s *Sigstore) TrustedRootJSON() ([]byte, error) { return s.TrustedRootJSONWith(nil) }
+
+// TrustedRootJSONWith is the trusted root with transparency logs of another test Sigstore (sigstore-go's
+// VirtualSigstore, in the test/sigstore module) besides this one's CA and TSA.
+func (s *Sigstore) TrustedRootJSONWith(tlogs map[string]*root.TransparencyLog) ([]byte, error) {
 	ca := &root.FulcioCertificateAuthority{
 		Root: s.caRoot, Intermediates: []*x509.Certificate{s.caInter}, ValidityPeriodStart: s.start, URI: "https://fulcio.sigstoretest.invalid",
 	}
 	tsa := &root.SigstoreTimestampingAuthority{
 		Root: s.tsaRoot, Leaf: s.tsa, ValidityPeriodStart: s.start, URI: "https://tsa.sigstoretest.invalid",
 	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{ca}, nil, []root.TimestampingAuthority{tsa}, nil)
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{ca}, nil, []root.TimestampingAuthority{tsa}, tlogs)
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +240,15 @@ func Statement(digest, predicateType string, predicate any) []byte {
 	return b
 }
 
-// Sign signs an in-toto statement as id with a fresh key and certificate, timestamps the signature, and
-// returns the bundle (v0.3 JSON).
-func (s *Sigstore) Sign(id Identity, statement []byte) ([]byte, error) {
+// Signed is a DSSE signature over an in-toto statement with its certificate and signed timestamp.
+type Signed struct {
+	Cert            *x509.Certificate
+	Payload, Sig    []byte
+	SignedTimestamp []byte
+}
+
+// SignParts signs an in-toto statement as id with a fresh key and certificate and timestamps the signature.
+func (s *Sigstore) SignParts(id Identity, statement []byte) (*Signed, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -246,8 +257,7 @@ func (s *Sigstore) Sign(id Identity, statement []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pae := PAE(InTotoPayloadType, statement)
-	digest := sha256.Sum256(pae)
+	digest := sha256.Sum256(PAE(InTotoPayloadType, statement))
 	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
 	if err != nil {
 		return nil, err
@@ -256,22 +266,35 @@ func (s *Sigstore) Sign(id Identity, statement []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BundleJSON(cert.Raw, tsr, statement, sig)
+	return &Signed{Cert: cert, Payload: statement, Sig: sig, SignedTimestamp: tsr}, nil
 }
 
-// BundleJSON assembles a v0.3 bundle; tests use it to build tampered ones.
-func BundleJSON(certDER, signedTimestamp, payload, sig []byte) ([]byte, error) {
+// Sign signs an in-toto statement as id and returns the bundle (v0.3 JSON).
+func (s *Sigstore) Sign(id Identity, statement []byte) ([]byte, error) {
+	sg, err := s.SignParts(id, statement)
+	if err != nil {
+		return nil, err
+	}
+	return BundleJSON(sg.Cert.Raw, sg.SignedTimestamp, sg.Payload, sg.Sig)
+}
+
+// BundleJSON assembles a v0.3 bundle, with transparency log entries if given; tests use it to build
+// tampered ones.
+func BundleJSON(certDER, signedTimestamp, payload, sig []byte, tlogEntries ...*protorekor.TransparencyLogEntry) ([]byte, error) {
 	pb := &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content: &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: certDER}},
-			TimestampVerificationData: &protobundle.TimestampVerificationData{
-				Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: signedTimestamp}},
-			},
+			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: certDER}},
+			TlogEntries: tlogEntries,
 		},
 		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
 			Payload: payload, PayloadType: InTotoPayloadType, Signatures: []*protodsse.Signature{{Sig: sig}},
 		}},
+	}
+	if signedTimestamp != nil {
+		pb.VerificationMaterial.TimestampVerificationData = &protobundle.TimestampVerificationData{
+			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: signedTimestamp}},
+		}
 	}
 	return protojson.Marshal(pb)
 }
