@@ -28,6 +28,8 @@ const (
 	trustedRootKey = "trusted_root.json"
 	// maxReleaseStatus bounds status.releases (20 images x 20 tags could be 400).
 	maxReleaseStatus = 100
+	// maxReleaseMessage bounds each status.releases[].message.
+	maxReleaseMessage = 1024
 	// maxReleaseEvents bounds the events of one check, so a repository of unsigned tags does not flood.
 	maxReleaseEvents = 5
 	// maxVerifyCache bounds the verification results kept in memory, across pipelines.
@@ -114,6 +116,12 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 	}
 	if len(out) > maxReleaseStatus {
 		out = out[:maxReleaseStatus]
+	}
+	for i := range out {
+		// A registry's error text is the registry's to choose: keep status small whatever it says.
+		if len(out[i].Message) > maxReleaseMessage {
+			out[i].Message = out[i].Message[:maxReleaseMessage-3] + "..."
+		}
 	}
 	r.releaseEvents(p, p.Status.Releases, out)
 	p.Status.Releases = out
