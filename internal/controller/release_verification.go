@@ -120,7 +120,7 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 	for i := range out {
 		// A registry's error text is the registry's to choose: keep status small whatever it says.
 		if len(out[i].Message) > maxReleaseMessage {
-			out[i].Message = out[i].Message[:maxReleaseMessage-3] + "..."
+			out[i].Message = strings.ToValidUTF8(out[i].Message[:maxReleaseMessage-3], "") + "..."
 		}
 	}
 	r.releaseEvents(p, p.Status.Releases, out)
