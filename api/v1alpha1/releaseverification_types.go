@@ -22,7 +22,7 @@ import (
 
 // ReleasesVerifiedCondition (normal-true): every selected tag of every image in spec.releaseVerification is
 // signed by the expected workflow and carries the SBOM and provenance the policy requires. It feeds Ready
-// only with spec.releaseVerification.affectsReady: true.
+// only with spec.releaseVerification.affectsReady: true, and is absent when spec.releaseVerification is.
 const ReleasesVerifiedCondition = "ReleasesVerified"
 
 // ReleasesVerified reasons (and status.releases[].reason values).
@@ -50,8 +50,6 @@ const (
 	RegistryAccessDeniedReason = "RegistryAccessDenied"
 	// TrustedRootInvalidReason: the trusted root ConfigMap is missing or not a usable trusted_root.json.
 	TrustedRootInvalidReason = "TrustedRootInvalid"
-	// ReleaseVerificationDisabledReason: spec.releaseVerification is absent.
-	ReleaseVerificationDisabledReason = "ReleaseVerificationDisabled"
 )
 
 // SBOMPolicy says whether an SBOM (or provenance) attestation is required.

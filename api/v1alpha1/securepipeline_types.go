@@ -439,7 +439,8 @@ type SecurePipelineStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions: Ready, Reconciling and Stalled (kstatus-compatible), and one per concern:
-	// RepositorySettingsReady, EnvironmentsReady, CredentialsReady, CredentialsRotated, DCOEnforced, WorkflowsCompliant.
+	// RepositorySettingsReady, EnvironmentsReady, CredentialsReady, CredentialsRotated, DCOEnforced, WorkflowsCompliant,
+	// and ReleasesVerified with spec.releaseVerification.
 	// +listType=map
 	// +listMapKey=type
 	// +optional

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -76,9 +77,9 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 		v.mu.Lock()
 		delete(v.checked, p.UID)
 		v.mu.Unlock()
+		// Absent means off: no condition, so pipelines that do not use the feature look as they did.
 		p.Status.Releases = nil
-		setCondition(p, civ1alpha1.ReleasesVerifiedCondition, metav1.ConditionTrue, civ1alpha1.ReleaseVerificationDisabledReason,
-			"release verification is off (spec.releaseVerification is not set)")
+		apimeta.RemoveStatusCondition(&p.Status.Conditions, civ1alpha1.ReleasesVerifiedCondition)
 		return nil
 	}
 	interval := defaultReleaseInterval
