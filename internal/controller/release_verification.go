@@ -230,8 +230,10 @@ func (r *SecurePipelineReconciler) verifyImage(ctx context.Context, p *civ1alpha
 			verifiedAt = previousVerifiedTime(p.Status.Releases, img.Repository, tag, h, now)
 		} else {
 			res, err = verifier.Verify(ctx, reg, h, policy)
-			if err == nil {
-				r.releases.store(key, res) // registry failures are not results: the next check tries again
+			if err == nil && !res.Partial {
+				// Registry failures, and results without GitHub's attestations, are not results to keep:
+				// the next check tries again.
+				r.releases.store(key, res)
 			}
 		}
 		st.Verified, st.Reason, st.Message = res.Verified, res.Reason, res.Message

@@ -86,6 +86,9 @@ type Result struct {
 	Provenance bool `json:"provenance,omitempty"`
 	// Bundles counts the bundles examined.
 	Bundles int `json:"bundles"`
+	// Partial is set when a second source (GitHub's attestations) could not be read: the result stands on
+	// the registry's bundles alone and must not be cached.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Verifier verifies digests against a trusted root.
@@ -113,16 +116,26 @@ type bundleOutcome struct {
 
 // Verify checks the digest h of reg's repository against the policy. Registry failures come back as a
 // Result with a registry reason and as the error, so a caller can tell them from verification failures.
-func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Policy) (Result, error) {
-	res := Result{Digest: h.String()}
+func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Policy) (res Result, err error) {
+	res = Result{Digest: h.String()}
 	if err := p.Validate(); err != nil {
 		return res, err
 	}
-	cands, err := v.collect(ctx, reg, h)
+	cands, ghErr, err := v.collect(ctx, reg, h)
 	if err != nil {
 		return registryResult(res, err), err
 	}
 	res.Bundles = len(cands)
+	if ghErr != nil {
+		// GitHub being unreachable, or the token lacking attestations: read, must not hide a release
+		// the registry's bundles verify; it is named when the result is not verified.
+		res.Partial = true
+		defer func() {
+			if !res.Verified {
+				res.Message += "; " + ghErr.Error()
+			}
+		}()
+	}
 	if len(cands) == 0 {
 		res.Reason = ReasonUnsigned
 		res.Message = fmt.Sprintf("no Sigstore bundle refers to the digest (OCI referrers%s)", map[bool]string{true: " or GitHub attestations", false: ""}[v.GitHub != nil])
@@ -223,13 +236,13 @@ func registryResult(res Result, err error) Result {
 	return res
 }
 
-// collect gathers the bundles for a digest from the registry's referrers and, if configured, GitHub.
-func (v *Verifier) collect(ctx context.Context, reg *Registry, h v1.Hash) ([]candidate, error) {
+// collect gathers the bundles for a digest from the registry's referrers and, if configured, GitHub. A
+// failure to read GitHub is returned apart (ghErr): the registry's bundles still count.
+func (v *Verifier) collect(ctx context.Context, reg *Registry, h v1.Hash) (out []candidate, ghErr, err error) {
 	refs, err := reg.referrers(ctx, h)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []candidate
 	for _, d := range refs {
 		if len(out) >= MaxReferrers {
 			break
@@ -242,7 +255,7 @@ func (v *Verifier) collect(ctx context.Context, reg *Registry, h v1.Hash) ([]can
 			// One unreadable referrer is that referrer's problem, unless the registry itself failed.
 			var re *RegistryError
 			if errors.As(err, &re) && re.Reason == ReasonRegistryUnavailable {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
@@ -254,7 +267,7 @@ func (v *Verifier) collect(ctx context.Context, reg *Registry, h v1.Hash) ([]can
 		if err != nil {
 			var re *RegistryError
 			if errors.As(err, &re) && re.Reason == ReasonRegistryUnavailable {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
@@ -263,7 +276,7 @@ func (v *Verifier) collect(ctx context.Context, reg *Registry, h v1.Hash) ([]can
 	if v.GitHub != nil {
 		bs, err := v.GitHub.Attestations(ctx, h.String())
 		if err != nil {
-			return nil, &RegistryError{Reason: ReasonRegistryUnavailable, Err: fmt.Errorf("reading GitHub's attestations of %s: %w", h, err)}
+			return out, fmt.Errorf("GitHub's artifact attestations could not be read: %w", err), nil
 		}
 		for i, b := range bs {
 			if len(out) >= 2*MaxReferrers {
@@ -274,7 +287,7 @@ func (v *Verifier) collect(ctx context.Context, reg *Registry, h v1.Hash) ([]can
 			}
 		}
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func (v *Verifier) verifyOne(c candidate, h v1.Hash, p Policy) bundleOutcome {

@@ -2,6 +2,7 @@ package release_test
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -216,4 +217,31 @@ type attestations map[string][][]byte
 
 func (a attestations) Attestations(_ context.Context, digest string) ([][]byte, error) {
 	return a[digest], nil
+}
+
+type failingAttestations struct{}
+
+func (failingAttestations) Attestations(context.Context, string) ([][]byte, error) {
+	return nil, errors.New("403 Resource not accessible by personal access token")
+}
+
+// GitHub's attestations API failing does not hide what the registry's bundles prove, and says so otherwise.
+func TestVerifyGitHubAttestationsUnreadable(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t, registry.WithReferrersSupport(true))
+	v := &release.Verifier{Root: f.root, GitHub: failingAttestations{}}
+	signed := f.push("v1.0.0")
+	f.attach(signed, releaseID("refs/tags/v1.0.0"), cosignSign)
+	f.attach(signed, releaseID("refs/tags/v1.0.0"), spdx)
+	res, err := v.Verify(context.Background(), f.registry(release.RegistryOptions{}), signed, f.policy)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Reason).To(Equal(release.ReasonVerified), res.Message)
+	g.Expect(res.Partial).To(BeTrue())
+
+	unsigned := f.push("v1.1.0")
+	res, err = v.Verify(context.Background(), f.registry(release.RegistryOptions{}), unsigned, f.policy)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Reason).To(Equal(release.ReasonUnsigned))
+	g.Expect(res.Partial).To(BeTrue(), "not to be cached: GitHub may hold its attestations")
+	g.Expect(res.Message).To(ContainSubstring("GitHub's artifact attestations could not be read: 403"))
 }
