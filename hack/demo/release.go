@@ -46,7 +46,7 @@ func (d *demo) releases() error {
 	}
 	for _, r := range []struct {
 		tag, workflow, ref, what string
-		predicates                []string
+		predicates               []string
 	}{
 		{"v1.0.0", wf, "refs/tags/v1.0.0", "signed by release.yml on tag v1.0.0, with an SPDX SBOM", []string{release.CosignSignPredicateType, "https://spdx.dev/Document"}},
 		{"v1.1.0", wf, "", "pushed by hand, unsigned", nil},
