@@ -51,7 +51,7 @@ var version = ""
 const usageText = `Usage:
   securepipeline audit [--format text|json|sarif] [--disable SP00x,...] PATH...
   securepipeline rules [--format text|json]
-  securepipeline verify IMAGE[:TAG|@DIGEST] --repository OWNER/NAME --workflow PATH [flags]  (see "securepipeline verify --help")
+  securepipeline verify IMAGE[:TAG|@DIGEST] --repository OWNER/NAME --workflow PATH [flags]
   securepipeline version
 
 audit checks GitHub Actions workflows for supply-chain weaknesses.
@@ -65,6 +65,7 @@ Flags (audit; they may come before or after the paths):
 
 Exit status: 0 no findings, 1 findings reported, 2 usage or read error.
 Rules are documented in docs/rules.md; list them with "securepipeline rules".
+verify checks a released image's signatures and SBOM: "securepipeline verify --help".
 `
 
 // run is the whole program, minus os.Exit, so tests can drive it.

@@ -126,8 +126,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	res, err := (&release.Verifier{Root: tr}).Verify(ctx, reg, h, p)
-	var re *release.RegistryError
-	if errors.As(err, &re) {
+	if _, ok := errors.AsType[*release.RegistryError](err); ok {
 		say(stderr, "securepipeline: verify: %v\n", err)
 		return exitUsage
 	} else if err != nil {
@@ -160,9 +159,11 @@ func writeVerifyText(w io.Writer, o verifyOutput) error {
 	}
 	fmt.Fprintf(&b, "%s %s: %s\n", o.Image, o.Digest, verdict)
 	if o.Signer != nil {
-		fmt.Fprintf(&b, "  signer:     %s\n  issuer:     %s\n  ref:        %s\n  commit:     %s\n", o.Signer.SAN, o.Signer.Issuer, o.Signer.Ref, o.Signer.WorkflowSHA)
+		fmt.Fprintf(&b, "  signer:     %s\n  issuer:     %s\n  ref:        %s\n  commit:     %s\n",
+			o.Signer.SAN, o.Signer.Issuer, o.Signer.Ref, o.Signer.WorkflowSHA)
 	}
-	fmt.Fprintf(&b, "  sbom:       %s\n  provenance: %v\n  expected:   %s\n  %s\n", orDefault(o.SBOMFormat, "none"), o.Provenance, o.Expected, o.Message)
+	fmt.Fprintf(&b, "  sbom:       %s\n  provenance: %v\n  expected:   %s\n  %s\n",
+		orDefault(o.SBOMFormat, "none"), o.Provenance, o.Expected, o.Message)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

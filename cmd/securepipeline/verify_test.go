@@ -1,3 +1,4 @@
+//nolint:goconst // test tables repeat identities, paths and field names on purpose
 package main
 
 import (
@@ -20,7 +21,8 @@ import (
 
 func TestVerifyCommand(t *testing.T) {
 	g := NewWithT(t)
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
+	srv := httptest.NewServer(reg)
 	t.Cleanup(srv.Close)
 	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/payments-api"
 	ss, err := sigstoretest.New()
@@ -42,12 +44,14 @@ func TestVerifyCommand(t *testing.T) {
 		code := run(append([]string{"verify"}, args...), &out, &errb)
 		return code, out.String(), errb.String()
 	}
-	base := []string{"--repository", "acme/payments-api", "--workflow", ".github/workflows/release.yml", "--trusted-root", rootFile}
+	base := []string{"--repository", "acme/payments-api", "--workflow", ".github/workflows/release.yml",
+		"--trusted-root", rootFile}
 
 	code, out, _ := verify(append([]string{repo + ":v1.0.0", "--ref-pattern", "refs/tags/v*"}, base...)...)
 	g.Expect(code).To(Equal(0), out)
 	g.Expect(out).To(ContainSubstring(repo + ":v1.0.0 " + h.String() + ": VERIFIED"))
-	g.Expect(out).To(ContainSubstring("signer:     https://github.com/acme/payments-api/.github/workflows/release.yml@refs/tags/v1.0.0"))
+	g.Expect(out).To(ContainSubstring(
+		"signer:     https://github.com/acme/payments-api/.github/workflows/release.yml@refs/tags/v1.0.0"))
 
 	// By digest, JSON, and an SBOM required that is not there: exit 1 with the reason.
 	code, out, _ = verify(append([]string{repo + "@" + h.String(), "--require-sbom", "--format", "json"}, base...)...)
@@ -59,7 +63,8 @@ func TestVerifyCommand(t *testing.T) {
 	g.Expect(res["digest"]).To(Equal(h.String()))
 
 	// Only v* tags may sign, but another workflow did: exit 1, WrongSigner.
-	code, out, _ = verify(repo+":v1.0.0", "--repository", "acme/payments-api", "--workflow", ".github/workflows/ci.yml", "--trusted-root", rootFile)
+	code, out, _ = verify(repo+":v1.0.0", "--repository", "acme/payments-api", "--workflow", ".github/workflows/ci.yml",
+		"--trusted-root", rootFile)
 	g.Expect(code).To(Equal(1))
 	g.Expect(out).To(ContainSubstring("NOT VERIFIED (WrongSigner)"))
 
@@ -73,7 +78,8 @@ func TestVerifyCommand(t *testing.T) {
 	code, _, errOut = verify(append([]string{repo + ":v1.0.0", "--workflow", "release.yml"}, base[:2]...)...)
 	g.Expect(code).To(Equal(2))
 	g.Expect(errOut).To(ContainSubstring("must be a path under .github/workflows/"))
-	g.Expect(os.WriteFile(rootFile, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), 0o600)).To(Succeed())
+	noCA := []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`)
+	g.Expect(os.WriteFile(rootFile, noCA, 0o600)).To(Succeed())
 	code, _, errOut = verify(append([]string{repo + ":v1.0.0"}, base...)...)
 	g.Expect(code).To(Equal(2))
 	g.Expect(errOut).To(ContainSubstring("lists no certificate authority"))

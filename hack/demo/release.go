@@ -20,7 +20,8 @@ import (
 // four releases built in this process with random layers and signed (or not) as cosign v3 would sign them.
 func (d *demo) releases() error {
 	say("Release verification: four releases of payments-api in a local OCI registry, signed by a test Sigstore")
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
+	srv := httptest.NewServer(reg)
 	// The registry lives as long as the demo (stayUp keeps it for kubectl get spl).
 	image := strings.TrimPrefix(srv.URL, "http://") + "/acme/payments-api"
 	ss, err := sigstoretest.New()
@@ -34,7 +35,8 @@ func (d *demo) releases() error {
 			return err
 		}
 		for _, pt := range predicates {
-			b, err := ss.Sign(sigstoretest.GitHubWorkflow(owner+"/"+repo, workflow, ref), sigstoretest.Statement(h.String(), pt, nil))
+			id := sigstoretest.GitHubWorkflow(owner+"/"+repo, workflow, ref)
+			b, err := ss.Sign(id, sigstoretest.Statement(h.String(), pt, nil))
 			if err != nil {
 				return err
 			}
@@ -44,14 +46,16 @@ func (d *demo) releases() error {
 		}
 		return nil
 	}
+	signAndSBOM := []string{release.CosignSignPredicateType, "https://spdx.dev/Document"}
+	signOnly := []string{release.CosignSignPredicateType}
 	for _, r := range []struct {
 		tag, workflow, ref, what string
 		predicates               []string
 	}{
-		{"v1.0.0", wf, "refs/tags/v1.0.0", "signed by release.yml on tag v1.0.0, with an SPDX SBOM", []string{release.CosignSignPredicateType, "https://spdx.dev/Document"}},
+		{"v1.0.0", wf, "refs/tags/v1.0.0", "signed by release.yml on tag v1.0.0, with an SPDX SBOM", signAndSBOM},
 		{"v1.1.0", wf, "", "pushed by hand, unsigned", nil},
-		{"v1.2.0", ".github/workflows/ci.yml", "refs/tags/v1.2.0", "signed by ci.yml, not the release workflow", []string{release.CosignSignPredicateType, "https://spdx.dev/Document"}},
-		{"v1.3.0", wf, "refs/tags/v1.3.0", "signed by release.yml, but without an SBOM", []string{release.CosignSignPredicateType}},
+		{"v1.2.0", ".github/workflows/ci.yml", "refs/tags/v1.2.0", "signed by ci.yml, not the release workflow", signAndSBOM},
+		{"v1.3.0", wf, "refs/tags/v1.3.0", "signed by release.yml, but without an SBOM", signOnly},
 	} {
 		if err := sign(r.tag, r.workflow, r.ref, r.predicates...); err != nil {
 			return err
@@ -63,8 +67,9 @@ func (d *demo) releases() error {
 		return err
 	}
 	cm, _ := json.Marshal(map[string]any{
-		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]string{"name": "sigstore-trusted-root", "namespace": namespace},
-		"data": map[string]string{"trusted_root.json": string(rootJSON)},
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]string{"name": "sigstore-trusted-root", "namespace": namespace},
+		"data":     map[string]string{"trusted_root.json": string(rootJSON)},
 	})
 	if _, err := d.env.Kubectl(d.ctx, string(cm), "apply", "-f", "-"); err != nil {
 		return err
@@ -77,8 +82,10 @@ func (d *demo) releases() error {
 		"sbom":           "Required",
 		"trustedRootRef": map[string]any{"name": "sigstore-trusted-root"},
 	}}})
-	say("kubectl patch spl %s --type merge: spec.releaseVerification (signer %s on refs/tags/v*, SBOM required)", pipeline, wf)
-	if _, err := d.env.Kubectl(d.ctx, "", "-n", namespace, "patch", "spl", pipeline, "--type", "merge", "-p", string(patch)); err != nil {
+	say("kubectl patch spl %s --type merge: spec.releaseVerification (signer %s on refs/tags/v*, SBOM required)",
+		pipeline, wf)
+	_, err = d.env.Kubectl(d.ctx, "", "-n", namespace, "patch", "spl", pipeline, "--type", "merge", "-p", string(patch))
+	if err != nil {
 		return err
 	}
 

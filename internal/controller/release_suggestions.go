@@ -1,7 +1,8 @@
 package controller
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -51,11 +52,8 @@ func releaseSuggestions(p *civ1alpha1.SecurePipeline, inv PublishingInventory) [
 		seen[repo+"\x00"+pub.Workflow] = true
 		out = append(out, civ1alpha1.ReleaseSuggestion{Repository: repo, Workflow: pub.Workflow})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Repository != out[j].Repository {
-			return out[i].Repository < out[j].Repository
-		}
-		return out[i].Workflow < out[j].Workflow
+	slices.SortFunc(out, func(a, b civ1alpha1.ReleaseSuggestion) int {
+		return cmp.Or(cmp.Compare(a.Repository, b.Repository), cmp.Compare(a.Workflow, b.Workflow))
 	})
 	if len(out) > maxReleaseSuggestions {
 		out = out[:maxReleaseSuggestions]

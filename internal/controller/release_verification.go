@@ -260,8 +260,7 @@ func previousVerifiedTime(prev []civ1alpha1.ReleaseStatus, image, tag string, h 
 }
 
 func registryReason(err error) string {
-	var re *release.RegistryError
-	if errors.As(err, &re) {
+	if re, ok := errors.AsType[*release.RegistryError](err); ok {
 		return re.Reason
 	}
 	return civ1alpha1.RegistryUnavailableReason
@@ -333,7 +332,7 @@ func (r *SecurePipelineReconciler) publicTrustedRoot() (*release.TrustedRoot, er
 	}
 	tr, err := release.ParseTrustedRoot(data)
 	if err != nil {
-		return nil, fmt.Errorf("Sigstore's public-good trusted root: %w", err)
+		return nil, fmt.Errorf("the public-good trusted root from Sigstore's TUF repository: %w", err)
 	}
 	v.public.root, v.public.at = tr, r.Now()
 	return tr, nil

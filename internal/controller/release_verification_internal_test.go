@@ -1,3 +1,4 @@
+//nolint:goconst // test tables repeat identities, paths and field names on purpose
 package controller
 
 import (

@@ -24,7 +24,7 @@ const (
 var basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 
 // tokenRegistry puts the fixture's registry behind Bearer auth whose token realm is realmURL.
-func tokenRegistry(t *testing.T, f *fixture, realm func() string) *httptest.Server {
+func tokenRegistry(t *testing.T, realm func() string) *httptest.Server {
 	inner := registry.New(registry.Logger(discardLogger()), registry.WithReferrersSupport(true))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+token {
@@ -53,7 +53,7 @@ func TestCredentialsGoOnlyToAllowedTokenRealms(t *testing.T) {
 	// ggcr itself refuses realms at private IP literals, so the realm gets a name (auth.localhost,
 	// dialled on loopback): another host than the registry, as a hostile registry would name.
 	realmHost := "auth.localhost:" + realm.URL[strings.LastIndex(realm.URL, ":")+1:]
-	reg := tokenRegistry(t, f, func() string { return "http://" + realmHost + "/token" })
+	reg := tokenRegistry(t, func() string { return "http://" + realmHost + "/token" })
 	repo := strings.TrimPrefix(reg.URL, "http://") + "/acme/payments-api"
 	h := v1Hash(t, "sha256:"+strings.Repeat("cd", 32))
 
@@ -142,7 +142,7 @@ func TestRegistryErrors(t *testing.T) {
 
 	// A tag that does not exist is access denied (registries answer 404 for "no such repository" and for
 	// "you may not see it" alike).
-	_, err = f.registry(release.RegistryOptions{}).Resolve(context.Background(), "v9.9.9")
+	_, err = f.registry().Resolve(context.Background(), "v9.9.9")
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.(*release.RegistryError).Reason).To(Equal(release.ReasonRegistryAccessDenied))
 

@@ -87,9 +87,9 @@ func (f *fixture) attachBundle(h v1.Hash, bundle []byte, predicateType string) {
 	}
 }
 
-func (f *fixture) registry(o release.RegistryOptions) *release.Registry {
+func (f *fixture) registry() *release.Registry {
 	f.t.Helper()
-	r, err := release.NewRegistry(f.repo(), o)
+	r, err := release.NewRegistry(f.repo(), release.RegistryOptions{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func (f *fixture) registry(o release.RegistryOptions) *release.Registry {
 func (f *fixture) verify(h v1.Hash) release.Result {
 	f.t.Helper()
 	v := &release.Verifier{Root: f.root}
-	res, err := v.Verify(context.Background(), f.registry(release.RegistryOptions{}), h, f.policy)
+	res, err := v.Verify(context.Background(), f.registry(), h, f.policy)
 	if err != nil {
 		f.t.Fatalf("verifying %s: %v", h, err)
 	}

@@ -61,7 +61,7 @@ func (p Policy) splitWorkflow() (repo, file string, err error) {
 		repo, file = parts[0]+"/"+parts[1], parts[2]
 	}
 	base := strings.TrimPrefix(file, ".github/workflows/")
-	if base == "" || strings.Contains(base, "/") || strings.Contains(base, "..") || !(strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml")) {
+	if base == "" || strings.Contains(base, "/") || strings.Contains(base, "..") || (!strings.HasSuffix(base, ".yml") && !strings.HasSuffix(base, ".yaml")) {
 		return "", "", fmt.Errorf("workflow %q: must name a .yml or .yaml file directly under .github/workflows/", w)
 	}
 	return repo, file, nil

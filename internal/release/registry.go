@@ -72,7 +72,8 @@ func NewRegistry(repository string, o RegistryOptions) (*Registry, error) {
 	if ua == "" {
 		ua = "secure-pipeline-operator"
 	}
-	opts := []remote.Option{remote.WithTransport(st), remote.WithAuth(auth), remote.WithUserAgent(ua)}
+	opts := make([]remote.Option, 0, 4)
+	opts = append(opts, remote.WithTransport(st), remote.WithAuth(auth), remote.WithUserAgent(ua))
 	// One puller for the repository: ggcr then pings the registry and exchanges a token once, not per request.
 	p, err := remote.NewPuller(opts...)
 	if err != nil {
@@ -238,8 +239,7 @@ func (e *RegistryError) Unwrap() error { return e.Err }
 
 func wrapRegistry(err error, what string) error {
 	reason := ReasonRegistryUnavailable
-	var terr *transport.Error
-	if errors.As(err, &terr) {
+	if terr, ok := errors.AsType[*transport.Error](err); ok {
 		switch terr.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 			reason = ReasonRegistryAccessDenied

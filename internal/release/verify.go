@@ -147,39 +147,9 @@ func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Polic
 		return res, nil
 	}
 
-	outs := make([]bundleOutcome, 0, len(cands))
-	for _, c := range cands {
-		outs = append(outs, v.verifyOne(c, h, p))
-	}
-	var signed, wrong, invalid *bundleOutcome
-	var sbomSigned, provSigned *bundleOutcome
-	sbomClaimed := false
-	for i := range outs {
-		o := &outs[i]
-		if SBOMFormatOf(o.claimed) != "" || SBOMFormatOf(o.predicate) != "" {
-			sbomClaimed = true
-		}
-		switch {
-		case o.err == nil:
-			if signed == nil {
-				signed = o
-			}
-			if SBOMFormatOf(o.predicate) != "" && sbomSigned == nil {
-				sbomSigned = o
-			}
-			if IsProvenance(o.predicate) && provSigned == nil {
-				provSigned = o
-			}
-		case o.wrong:
-			if wrong == nil {
-				wrong = o
-			}
-		default:
-			if invalid == nil {
-				invalid = o
-			}
-		}
-	}
+	sum := summarize(cands, func(c candidate) bundleOutcome { return v.verifyOne(c, h, p) })
+	signed, wrong, invalid := sum.signed, sum.wrong, sum.invalid
+	sbomSigned, provSigned, sbomClaimed := sum.sbomSigned, sum.provSigned, sum.sbomClaimed
 	switch {
 	case signed == nil && wrong != nil:
 		res.Reason, res.Message, res.Signer = ReasonWrongSigner, wrong.err.Error(), wrong.signer
@@ -226,10 +196,47 @@ func (v *Verifier) Verify(ctx context.Context, reg *Registry, h v1.Hash, p Polic
 	return res, nil
 }
 
+// outcomes is what the bundles of one digest showed: the first of each kind.
+type outcomes struct {
+	signed, wrong, invalid *bundleOutcome
+	sbomSigned, provSigned *bundleOutcome
+	// sbomClaimed: some bundle says it is an SBOM, verified or not.
+	sbomClaimed bool
+}
+
+func summarize(cands []candidate, check func(candidate) bundleOutcome) outcomes {
+	var sum outcomes
+	first := func(dst **bundleOutcome, o *bundleOutcome) {
+		if *dst == nil {
+			*dst = o
+		}
+	}
+	for _, c := range cands {
+		o := check(c)
+		if SBOMFormatOf(o.claimed) != "" || SBOMFormatOf(o.predicate) != "" {
+			sum.sbomClaimed = true
+		}
+		switch {
+		case o.err == nil:
+			first(&sum.signed, &o)
+			if SBOMFormatOf(o.predicate) != "" {
+				first(&sum.sbomSigned, &o)
+			}
+			if IsProvenance(o.predicate) {
+				first(&sum.provSigned, &o)
+			}
+		case o.wrong:
+			first(&sum.wrong, &o)
+		default:
+			first(&sum.invalid, &o)
+		}
+	}
+	return sum
+}
+
 func registryResult(res Result, err error) Result {
 	res.Reason = ReasonRegistryUnavailable
-	var re *RegistryError
-	if errors.As(err, &re) {
+	if re, ok := errors.AsType[*RegistryError](err); ok {
 		res.Reason = re.Reason
 	}
 	res.Message = err.Error()

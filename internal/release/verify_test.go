@@ -1,3 +1,4 @@
+//nolint:goconst // test tables repeat identities, paths and field names on purpose
 package release_test
 
 import (
@@ -206,7 +207,7 @@ func TestVerifyGitHubAttestations(t *testing.T) {
 	h := f.push("v1.0.0")
 	gh := attestations{h.String(): {f.sign(releaseID("refs/tags/v1.0.0"), h.String(), slsa), f.sign(releaseID("refs/tags/v1.0.0"), h.String(), spdx)}}
 	v := &release.Verifier{Root: f.root, GitHub: gh}
-	res, err := v.Verify(context.Background(), f.registry(release.RegistryOptions{}), h, f.policy)
+	res, err := v.Verify(context.Background(), f.registry(), h, f.policy)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Reason).To(Equal(release.ReasonVerified), res.Message)
 	g.Expect(res.Provenance).To(BeTrue())
@@ -233,13 +234,13 @@ func TestVerifyGitHubAttestationsUnreadable(t *testing.T) {
 	signed := f.push("v1.0.0")
 	f.attach(signed, releaseID("refs/tags/v1.0.0"), cosignSign)
 	f.attach(signed, releaseID("refs/tags/v1.0.0"), spdx)
-	res, err := v.Verify(context.Background(), f.registry(release.RegistryOptions{}), signed, f.policy)
+	res, err := v.Verify(context.Background(), f.registry(), signed, f.policy)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Reason).To(Equal(release.ReasonVerified), res.Message)
 	g.Expect(res.Partial).To(BeTrue())
 
 	unsigned := f.push("v1.1.0")
-	res, err = v.Verify(context.Background(), f.registry(release.RegistryOptions{}), unsigned, f.policy)
+	res, err = v.Verify(context.Background(), f.registry(), unsigned, f.policy)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Reason).To(Equal(release.ReasonUnsigned))
 	g.Expect(res.Partial).To(BeTrue(), "not to be cached: GitHub may hold its attestations")

@@ -418,7 +418,8 @@ func TestContract(t *testing.T) {
 
 	// Artifact attestations.
 	digest := "sha256:" + strings.Repeat("ab", 32)
-	s.AddAttestation("acme", "widgets", digest, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{},"dsseEnvelope":{}}`))
+	bundle := `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{},"dsseEnvelope":{}}`
+	s.AddAttestation("acme", "widgets", digest, []byte(bundle))
 	att := k.call("GET", repo+"/attestations/"+digest, tokAdmin, nil)
 	g.Expect(att.Status).To(Equal(200))
 	g.Expect(att.JSON()["attestations"]).To(HaveLen(1))

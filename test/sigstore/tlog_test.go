@@ -31,7 +31,8 @@ const (
 // certificate and timestamp but no log entry, or with the entry of another signature, does not verify.
 func TestTransparencyLogRequiredWhenTheRootListsOne(t *testing.T) {
 	g := NewWithT(t)
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
+	mem := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
+	srv := httptest.NewServer(mem)
 	t.Cleanup(srv.Close)
 	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/payments-api"
 
@@ -63,8 +64,10 @@ func TestTransparencyLogRequiredWhenTheRootListsOne(t *testing.T) {
 			if entryOf != nil {
 				of = entryOf
 			}
-			env := &dsse.Envelope{PayloadType: sigstoretest.InTotoPayloadType, Payload: base64.StdEncoding.EncodeToString(of.Payload),
-				Signatures: []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(of.Sig)}}}
+			env := &dsse.Envelope{
+				PayloadType: sigstoretest.InTotoPayloadType, Payload: base64.StdEncoding.EncodeToString(of.Payload),
+				Signatures: []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(of.Sig)}},
+			}
 			entry, err := vs.GenerateTlogEntry(of.Cert, env, of.Sig, time.Now().Unix(), true)
 			g.Expect(err).NotTo(HaveOccurred())
 			// tlog.NewEntry leaves out what a bundle carries besides the body and proof: the entry's kind.
@@ -86,10 +89,13 @@ func TestTransparencyLogRequiredWhenTheRootListsOne(t *testing.T) {
 		reason  string
 		message string
 	}{
-		{"logged", func(h v1.Hash) []byte { return logged(h, true, nil) }, release.ReasonVerified, "signed by https://github.com/acme/payments-api/.github/workflows/release.yml@refs/tags/v1.0.0"},
-		{"not logged", func(h v1.Hash) []byte { return logged(h, false, nil) }, release.ReasonInvalidSignature, "not enough verified log entries"},
+		{"logged", func(h v1.Hash) []byte { return logged(h, true, nil) },
+			release.ReasonVerified, "signed by https://github.com/" + repoName + "/" + workflow + "@refs/tags/v1.0.0"},
+		{"not logged", func(h v1.Hash) []byte { return logged(h, false, nil) },
+			release.ReasonInvalidSignature, "not enough verified log entries"},
 		{"the log entry of another signature", func(h v1.Hash) []byte {
-			other, err := ss.SignParts(id, sigstoretest.Statement(h.String(), release.CosignSignPredicateType, map[string]any{"other": true}))
+			stmt := sigstoretest.Statement(h.String(), release.CosignSignPredicateType, map[string]any{"other": true})
+			other, err := ss.SignParts(id, stmt)
 			g.Expect(err).NotTo(HaveOccurred())
 			return logged(h, true, other)
 		}, release.ReasonInvalidSignature, "transparency log signature does not match"},

@@ -1,3 +1,4 @@
+//nolint:goconst // test tables repeat identities, paths and field names on purpose
 package validation
 
 import (
@@ -16,7 +17,8 @@ func TestReleaseVerificationValidation(t *testing.T) {
 		return func(o map[string]any) {
 			v := map[string]any{
 				"images": []any{map[string]any{"repository": "registry.acme.example/payments-api",
-					"pullSecretRef": map[string]any{"name": "prod-registry-pull"}, "tags": map[string]any{"pattern": "v*", "newest": 5}}},
+					"pullSecretRef": map[string]any{"name": "prod-registry-pull"},
+					"tags":          map[string]any{"pattern": "v*", "newest": 5}}},
 				"signer":         map[string]any{"workflow": ".github/workflows/release.yml", "refPattern": "refs/tags/v*"},
 				"sbom":           "Required",
 				"provenance":     "Optional",
@@ -35,7 +37,8 @@ func TestReleaseVerificationValidation(t *testing.T) {
 	}
 	cases := []validationCase{
 		{name: "the issue's example", mutate: rv(func(map[string]any) {})},
-		{name: "a reusable workflow of another repository", mutate: signer("workflow", "acme/shared-workflows/.github/workflows/oci-release.yaml")},
+		{name: "a reusable workflow of another repository",
+			mutate: signer("workflow", "acme/shared-workflows/.github/workflows/oci-release.yaml")},
 		{name: "a workflow outside .github/workflows", mutate: signer("workflow", "scripts/release.yml"),
 			refused: []string{"spec.releaseVerification.signer.workflow"}},
 		{name: "a workflow path climbing out", mutate: signer("workflow", ".github/workflows/../../evil.yml"),
@@ -52,7 +55,8 @@ func TestReleaseVerificationValidation(t *testing.T) {
 			refused: []string{"spec.releaseVerification.images[0].repository"}},
 		{name: "a pull Secret name that is not a name", mutate: image("pullSecretRef", map[string]any{"name": "../other-ns"}),
 			refused: []string{"spec.releaseVerification.images[0].pullSecretRef.name"}},
-		{name: "a pull Secret in another namespace", mutate: image("pullSecretRef", map[string]any{"name": "pull", "namespace": "kube-system"}),
+		{name: "a pull Secret in another namespace",
+			mutate:  image("pullSecretRef", map[string]any{"name": "pull", "namespace": "kube-system"}),
 			refused: []string{"unknown field", "namespace"}},
 		{name: "a tag pattern with a slash", mutate: image("tags", map[string]any{"pattern": "v*/x"}),
 			refused: []string{"spec.releaseVerification.images[0].tags.pattern"}},
@@ -71,7 +75,8 @@ func TestReleaseVerificationValidation(t *testing.T) {
 			obj := sample(t)
 			set(obj, "metadata.namespace", "default")
 			tc.mutate(obj)
-			err := env.Client.Create(context.Background(), &unstructured.Unstructured{Object: obj}, client.DryRunAll, client.FieldValidation("Strict"))
+			u := &unstructured.Unstructured{Object: obj}
+			err := env.Client.Create(context.Background(), u, client.DryRunAll, client.FieldValidation("Strict"))
 			if len(tc.refused) == 0 {
 				g.Expect(err).NotTo(HaveOccurred())
 				return

@@ -29,6 +29,9 @@ import (
 // Issuer is GitHub Actions' OIDC issuer.
 const Issuer = "https://token.actions.githubusercontent.com"
 
+// org is the organisation of the test certificate authorities' names.
+const org = "sigstoretest"
+
 // Sigstore is a certificate authority and a timestamp authority.
 type Sigstore struct {
 	caRoot, caInter *x509.Certificate
@@ -46,7 +49,7 @@ func New() (*Sigstore, error) {
 		return nil, err
 	}
 	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sigstoretest-root", Organization: []string{"sigstoretest"}},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sigstoretest-root", Organization: []string{org}},
 		NotBefore: s.start, NotAfter: s.start.Add(10 * 365 * 24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
@@ -57,7 +60,7 @@ func New() (*Sigstore, error) {
 		return nil, err
 	}
 	interTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "sigstoretest-intermediate", Organization: []string{"sigstoretest"}},
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "sigstoretest-intermediate", Organization: []string{org}},
 		NotBefore: s.start, NotAfter: caTmpl.NotAfter, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	}
@@ -70,7 +73,7 @@ func New() (*Sigstore, error) {
 		return nil, err
 	}
 	tsaRootTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "sigstoretest-tsa-root", Organization: []string{"sigstoretest"}},
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "sigstoretest-tsa-root", Organization: []string{org}},
 		NotBefore: s.start, NotAfter: caTmpl.NotAfter, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
@@ -85,7 +88,7 @@ func New() (*Sigstore, error) {
 		return nil, err
 	}
 	tsaTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(4), Subject: pkix.Name{CommonName: "sigstoretest-tsa", Organization: []string{"sigstoretest"}},
+		SerialNumber: big.NewInt(4), Subject: pkix.Name{CommonName: "sigstoretest-tsa", Organization: []string{org}},
 		NotBefore: s.start, NotAfter: caTmpl.NotAfter, KeyUsage: x509.KeyUsageDigitalSignature,
 		// RFC 3161: the timestamping EKU, critical.
 		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}},
