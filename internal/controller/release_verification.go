@@ -37,6 +37,9 @@ const (
 	maxVerifyCache = 4096
 	// publicRootTTL is how long Sigstore's public-good trusted root, read from TUF, is kept.
 	publicRootTTL = 24 * time.Hour
+	// releaseCheckTimeout bounds one check of all images: a registry that answers slowly, or never, must not
+	// hold the reconcile (and the other pipelines' turns) for long.
+	releaseCheckTimeout = 2 * time.Minute
 	// defaultReleaseInterval is spec.releaseVerification.interval's default.
 	defaultReleaseInterval = time.Hour
 )
@@ -107,6 +110,8 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 	}
 	policy := releasePolicy(p)
 	verifier := &release.Verifier{Root: tr}
+	ctx, cancel := context.WithTimeout(ctx, releaseCheckTimeout)
+	defer cancel()
 	if a, ok := s.gh.(githubapi.AttestationsReader); ok {
 		verifier.GitHub = githubAttestations{a: a, owner: p.Spec.Repository.Owner, repo: p.Spec.Repository.Name}
 	}

@@ -18,9 +18,8 @@ import (
 // TrustedRoot is a Sigstore trusted root (trusted_root.json): the certificate authorities that issue
 // signing certificates, and the transparency logs, CT logs and timestamp authorities whose evidence counts.
 type TrustedRoot struct {
-	material root.TrustedMaterial
+	verifier *verify.Verifier
 	id       string
-	opts     []verify.VerifierOption
 	describe string
 }
 
@@ -52,9 +51,13 @@ func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 		return nil, errors.New("the trusted root lists neither a transparency log nor a timestamp authority: nothing could say when a short-lived certificate was used")
 	}
 	opts = append(opts, verify.WithObserverTimestamps(1))
+	sv, err := verify.NewVerifier(tr, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("the trusted root: %w", err)
+	}
 	sum := sha256.Sum256(data)
 	return &TrustedRoot{
-		material: tr, id: hex.EncodeToString(sum[:8]), opts: opts,
+		verifier: sv, id: hex.EncodeToString(sum[:8]),
 		describe: fmt.Sprintf("%d certificate authorit(ies), %s", len(tr.FulcioCertificateAuthorities()), strings.Join(parts, ", ")),
 	}, nil
 }
@@ -311,13 +314,8 @@ func (v *Verifier) verifyOne(c candidate, h v1.Hash, p Policy) bundleOutcome {
 		o.err = fmt.Errorf("%s: a message-signature bundle, not a DSSE attestation about the image digest", c.source)
 		return o
 	}
-	sv, err := verify.NewVerifier(v.Root.material, v.Root.opts...)
-	if err != nil {
-		o.err = fmt.Errorf("configuring the verifier: %w", err)
-		return o
-	}
 	digest, _ := hex.DecodeString(h.Hex)
-	vr, err := sv.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest(h.Algorithm, digest), verify.WithoutIdentitiesUnsafe()))
+	vr, err := v.Root.verifier.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest(h.Algorithm, digest), verify.WithoutIdentitiesUnsafe()))
 	if err != nil {
 		o.err = fmt.Errorf("%w (%s)", err, c.source)
 		return o
