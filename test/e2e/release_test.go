@@ -82,6 +82,10 @@ func TestReleaseVerification(t *testing.T) {
 	untrusted, err := sigstoretest.New()
 	g.Expect(err).NotTo(HaveOccurred())
 	onTag := id(workflow, "refs/tags/v1.0.0")
+	const shared = "acme/shared-workflows/.github/workflows/oci-release.yml"
+	reusable := func(caller string) sigstoretest.Identity {
+		return sigstoretest.ReusableWorkflow(caller, workflow, "refs/tags/v2.0.0", shared+"@refs/tags/v3")
+	}
 	otherIssuer := onTag
 	otherIssuer.Issuer = "https://gitlab.example/oidc"
 
@@ -90,33 +94,42 @@ func TestReleaseVerification(t *testing.T) {
 		setup  func(h v1.Hash)
 		accept bool
 		sbom   bool // the SBOM check (operator --require-sbom, cosign verify-attestation --type) passes
+		// reusable: the policy names the shared reusable workflow, called from this repository.
+		reusable bool
 	}{
 		{"signed by the release workflow on a tag, with an SBOM", func(h v1.Hash) {
 			attach(h, sign(onTag, h.String(), sig), sig)
 			attach(h, sign(onTag, h.String(), spdx), spdx)
-		}, true, true},
-		{"signed without an SBOM", func(h v1.Hash) { attach(h, sign(onTag, h.String(), sig), sig) }, true, false},
-		{"pushed unsigned", func(v1.Hash) {}, false, false},
+		}, true, true, false},
+		{"signed without an SBOM", func(h v1.Hash) { attach(h, sign(onTag, h.String(), sig), sig) }, true, false, false},
+		{"pushed unsigned", func(v1.Hash) {}, false, false, false},
 		{"signed by another workflow", func(h v1.Hash) {
 			attach(h, sign(id(".github/workflows/ci.yml", "refs/tags/v1.0.0"), h.String(), sig), sig)
-		}, false, false},
+		}, false, false, false},
 		{"signed by the release workflow on a branch", func(h v1.Hash) {
 			attach(h, sign(id(workflow, "refs/heads/main"), h.String(), sig), sig)
-		}, false, false},
+		}, false, false, false},
 		{"a certificate for another issuer", func(h v1.Hash) {
 			attach(h, sign(otherIssuer, h.String(), sig), sig)
-		}, false, false},
+		}, false, false, false},
 		{"a signature of another image", func(h v1.Hash) {
 			attach(h, sign(onTag, "sha256:"+strings.Repeat("ab", 32), sig), sig)
-		}, false, false},
+		}, false, false, false},
 		{"a tampered payload", func(h v1.Hash) {
 			attach(h, releaseTamper(t, sign(onTag, h.String(), sig)), sig)
-		}, false, false},
+		}, false, false, false},
+		{"a reusable workflow called from this repository on a tag", func(h v1.Hash) {
+			attach(h, sign(reusable(owner), h.String(), sig), sig)
+			attach(h, sign(reusable(owner), h.String(), spdx), spdx)
+		}, true, true, true},
+		{"the same reusable workflow called from another repository", func(h v1.Hash) {
+			attach(h, sign(reusable("mallory/fork"), h.String(), sig), sig)
+		}, false, false, true},
 		{"a certificate from an untrusted root", func(h v1.Hash) {
 			b, err := untrusted.Sign(onTag, sigstoretest.Statement(h.String(), sig, nil))
 			g.Expect(err).NotTo(HaveOccurred())
 			attach(h, b, sig)
-		}, false, false},
+		}, false, false, false},
 	}
 
 	identityRE := "^" + regexp.QuoteMeta("https://github.com/"+owner+"/"+workflow+"@refs/tags/v") + ".*$"
@@ -128,19 +141,25 @@ func TestReleaseVerification(t *testing.T) {
 			tc.setup(h)
 			image := repo + "@" + h.String()
 
-			opCode, opOut := releaseRun(t, securepipeline, "verify", image, "--repository", owner, "--workflow", workflow,
+			wf, identity, extra := workflow, identityRE, make([]string, 0, 12)
+			if tc.reusable {
+				// cosign's equivalent of "called from this repository": the workflow-repository extension.
+				wf, identity = shared, "^"+regexp.QuoteMeta("https://github.com/"+shared+"@")+".*$"
+				extra = append(extra, "--certificate-github-workflow-repository", owner)
+			}
+			opCode, opOut := releaseRun(t, securepipeline, "verify", image, "--repository", owner, "--workflow", wf,
 				"--ref-pattern", "refs/tags/v*", "--trusted-root", rootFile)
 			g.Expect(opCode).To(Equal(map[bool]int{true: 0, false: 1}[tc.accept]), "securepipeline verify:\n%s", opOut)
 
-			cosignArgs := []string{"--trusted-root", rootFile, "--certificate-identity-regexp", identityRE,
+			cosignArgs := append(extra, "--trusted-root", rootFile, "--certificate-identity-regexp", identity,
 				"--certificate-oidc-issuer", release.DefaultIssuer, "--insecure-ignore-tlog=true", "--insecure-ignore-sct=true",
-				"--use-signed-timestamps", "--allow-http-registry"}
+				"--use-signed-timestamps", "--allow-http-registry")
 			code, out := releaseRun(t, cosign, append(append([]string{"verify"}, cosignArgs...), image)...)
 			t.Logf("cosign verify: exit %d\n%s", code, out)
 			g.Expect(code == 0).To(Equal(tc.accept), //nolint:ginkgolinter // agreement, not a particular code
 				"cosign verify disagrees with the operator (operator accepts: %v):\n%s", tc.accept, out)
 
-			opCode, opOut = releaseRun(t, securepipeline, "verify", image, "--repository", owner, "--workflow", workflow,
+			opCode, opOut = releaseRun(t, securepipeline, "verify", image, "--repository", owner, "--workflow", wf,
 				"--ref-pattern", "refs/tags/v*", "--trusted-root", rootFile, "--require-sbom")
 			g.Expect(opCode).To(Equal(map[bool]int{true: 0, false: 1}[tc.sbom]),
 				"securepipeline verify --require-sbom:\n%s", opOut)

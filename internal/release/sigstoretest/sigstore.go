@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -164,17 +165,21 @@ func fakeSHA(s string) string {
 }
 
 var (
-	oidIssuerV1         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
-	oidIssuerV2         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
-	oidBuildSignerURI   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 9}
-	oidBuildSignerDig   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 10}
-	oidRunnerEnv        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 11}
-	oidSourceRepoURI    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 12}
-	oidSourceRepoDigest = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 13}
-	oidSourceRepoRef    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 14}
-	oidBuildConfigURI   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 18}
-	oidBuildConfigDig   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 19}
-	oidBuildTrigger     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 20}
+	oidIssuerV1           = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
+	oidWorkflowTrigger    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 2}
+	oidWorkflowSHA        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 3}
+	oidWorkflowRepository = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 5}
+	oidWorkflowRef        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 6}
+	oidIssuerV2           = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
+	oidBuildSignerURI     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 9}
+	oidBuildSignerDig     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 10}
+	oidRunnerEnv          = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 11}
+	oidSourceRepoURI      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 12}
+	oidSourceRepoDigest   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 13}
+	oidSourceRepoRef      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 14}
+	oidBuildConfigURI     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 18}
+	oidBuildConfigDig     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 19}
+	oidBuildTrigger       = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 20}
 )
 
 // certificate issues a 10-minute certificate for key, as Fulcio does for a GitHub Actions token.
@@ -195,7 +200,20 @@ func (s *Sigstore) certificate(id Identity, pub crypto.PublicKey) (*x509.Certifi
 		exts = append(exts, pkix.Extension{Id: oid, Value: der})
 		return nil
 	}
-	exts = append(exts, pkix.Extension{Id: oidIssuerV1, Value: []byte(id.Issuer)})
+	// The deprecated v1 extensions are raw strings; Fulcio still sets them, and cosign's
+	// --certificate-github-workflow-* flags read them.
+	for _, e := range []struct {
+		oid asn1.ObjectIdentifier
+		v   string
+	}{
+		{oidIssuerV1, id.Issuer}, {oidWorkflowTrigger, "push"}, {oidWorkflowSHA, id.SourceRepositoryDigest},
+		{oidWorkflowRepository, strings.TrimPrefix(id.SourceRepositoryURI, "https://github.com/")},
+		{oidWorkflowRef, id.SourceRepositoryRef},
+	} {
+		if e.v != "" {
+			exts = append(exts, pkix.Extension{Id: e.oid, Value: []byte(e.v)})
+		}
+	}
 	for _, e := range []struct {
 		oid asn1.ObjectIdentifier
 		v   string
