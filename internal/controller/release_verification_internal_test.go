@@ -3,6 +3,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -228,4 +229,71 @@ func TestReleasesAffectReadyOnlyWhenAsked(t *testing.T) {
 	ready := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.ReadyCondition)
 	g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(ready.Reason).To(Equal(civ1alpha1.UnsignedReason))
+}
+
+// The pull Secret's credential for the image's registry is used, and only that entry: another registry's
+// entry in the same dockerconfigjson is not sent.
+func TestReleasePullSecret(t *testing.T) {
+	g := NewWithT(t)
+	f := newReleaseFixture(t)
+	f.pushSigned("v1.0.0", "refs/tags/v1.0.0")
+
+	// The same registry behind basic auth, as another host (port) of 127.0.0.1.
+	var seen []string
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		seen = append(seen, user)
+		if !ok || user != "puller" || pass != "pull-token" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		proxy(w, r, f.host)
+	}))
+	t.Cleanup(front.Close)
+	host := strings.TrimPrefix(front.URL, "http://")
+	cfg := fmt.Sprintf(`{"auths":{%q:{"username":"puller","password":"pull-token"},"registry.other.example":{"username":"other","password":"other-token"}}}`, host)
+	g.Expect(f.r.Client.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "pull"},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(cfg)},
+	})).To(Succeed())
+
+	p := f.pipeline()
+	p.Spec.ReleaseVerification.Images[0].Repository = host + "/acme/payments-api"
+	p.Spec.ReleaseVerification.Images[0].PullSecretRef = &civ1alpha1.SecretReference{Name: "pull"}
+	f.run(p)
+	c := releasesCondition(p)
+	g.Expect(c.Reason).To(Equal(civ1alpha1.ReleaseVerifiedReason), c.Message)
+	g.Expect(seen).To(ContainElement("puller"))
+	g.Expect(seen).NotTo(ContainElement("other"))
+
+	// Without the Secret the registry refuses: RegistryAccessDenied.
+	p = f.pipeline()
+	p.UID = "uid-anonymous"
+	p.Spec.ReleaseVerification.Images[0].Repository = host + "/acme/payments-api"
+	f.run(p)
+	g.Expect(releasesCondition(p).Reason).To(Equal(civ1alpha1.RegistryAccessDeniedReason))
+}
+
+// proxy forwards a request to the registry at host and copies the answer back.
+func proxy(w http.ResponseWriter, r *http.Request, host string) {
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, "http://"+host+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	out.Header = r.Header.Clone()
+	out.Header.Del("Authorization")
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	defer func() { _ = resp.Body.Close() }()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
