@@ -60,6 +60,7 @@ type releaseCheck struct {
 	at         time.Time
 	generation int64
 	request    string
+	rootID     string
 }
 
 func (v *releaseVerifier) init() {
@@ -95,16 +96,21 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 	v.init()
 	prev, seen := v.checked[p.UID]
 	v.mu.Unlock()
-	// One check per interval: a new generation or an explicit resync request checks at once.
-	if seen && prev.generation == p.Generation && prev.request == request && now.Before(prev.at.Add(interval)) {
+	// The trusted root is read every time (one API server GET, or the day-old public-good root): a root
+	// replaced by a stricter one applies at once, not an interval later.
+	tr, rootErr := r.trustedRoot(ctx, p)
+	rootID := ""
+	if rootErr == nil {
+		rootID = tr.ID()
+	}
+	// One check per interval: a new generation, trusted root or explicit resync request checks at once.
+	if seen && prev.generation == p.Generation && prev.request == request && prev.rootID == rootID && now.Before(prev.at.Add(interval)) {
 		s.wantRequeue(prev.at.Add(interval).Sub(now))
 		return nil
 	}
-
-	tr, err := r.trustedRoot(ctx, p)
-	if err != nil {
-		setCondition(p, civ1alpha1.ReleasesVerifiedCondition, metav1.ConditionFalse, civ1alpha1.TrustedRootInvalidReason, err.Error())
-		v.remember(p, now, request)
+	if rootErr != nil {
+		setCondition(p, civ1alpha1.ReleasesVerifiedCondition, metav1.ConditionFalse, civ1alpha1.TrustedRootInvalidReason, rootErr.Error())
+		v.remember(p, now, request, rootID)
 		s.wantRequeue(interval)
 		return nil
 	}
@@ -131,7 +137,7 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 	}
 	r.releaseEvents(p, p.Status.Releases, out)
 	p.Status.Releases = out
-	v.remember(p, now, request)
+	v.remember(p, now, request, rootID)
 	s.wantRequeue(interval)
 
 	var failed []civ1alpha1.ReleaseStatus
@@ -158,10 +164,10 @@ func releaseName(st civ1alpha1.ReleaseStatus) string {
 	return st.Image + ":" + st.Tag
 }
 
-func (v *releaseVerifier) remember(p *civ1alpha1.SecurePipeline, now time.Time, request string) {
+func (v *releaseVerifier) remember(p *civ1alpha1.SecurePipeline, now time.Time, request, rootID string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.checked[p.UID] = releaseCheck{at: now, generation: p.Generation, request: request}
+	v.checked[p.UID] = releaseCheck{at: now, generation: p.Generation, request: request, rootID: rootID}
 }
 
 func (v *releaseVerifier) cached(key string) (release.Result, bool) {

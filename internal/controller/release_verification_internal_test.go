@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -295,4 +296,29 @@ func proxy(w http.ResponseWriter, r *http.Request, host string) {
 	maps.Copy(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
+}
+
+// Replacing the trusted root re-verifies at once: a root that no longer trusts the test Sigstore turns the
+// releases InvalidSignature without waiting for the interval.
+func TestReleaseTrustedRootReplaced(t *testing.T) {
+	g := NewWithT(t)
+	f := newReleaseFixture(t)
+	f.pushSigned("v1.0.0", "refs/tags/v1.0.0")
+	p := f.pipeline()
+	f.run(p)
+	g.Expect(releasesCondition(p).Reason).To(Equal(civ1alpha1.ReleaseVerifiedReason))
+
+	other, err := sigstoretest.New()
+	g.Expect(err).NotTo(HaveOccurred())
+	otherRoot, err := other.TrustedRootJSON()
+	g.Expect(err).NotTo(HaveOccurred())
+	cm := &corev1.ConfigMap{}
+	g.Expect(f.r.Client.Get(context.Background(), client.ObjectKey{Namespace: "team-a", Name: "sigstore-root"}, cm)).To(Succeed())
+	cm.Data[trustedRootKey] = string(otherRoot)
+	g.Expect(f.r.Client.Update(context.Background(), cm)).To(Succeed())
+
+	f.clock.now = f.clock.now.Add(time.Minute) // well within the hour
+	f.run(p)
+	c := releasesCondition(p)
+	g.Expect(c.Reason).To(Equal(civ1alpha1.InvalidSignatureReason), c.Message)
 }
