@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
+	"regexp"
 )
+
+// sha256Digest is the only subject digest form asked for: it goes into the path as one segment.
+var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // maxAttestations bounds the bundles read per digest: one page of GitHub's largest size.
 const maxAttestations = 100
@@ -24,7 +27,7 @@ var _ AttestationsReader = (*client)(nil)
 
 // Attestations implements AttestationsReader with GET /repos/{owner}/{repo}/attestations/{subject_digest}.
 func (c *client) Attestations(ctx context.Context, owner, repo, digest string) ([][]byte, error) {
-	if !strings.HasPrefix(digest, "sha256:") || strings.ContainsAny(digest, "/?#") {
+	if !sha256Digest.MatchString(digest) {
 		return nil, fmt.Errorf("reading the attestations of %s in %s/%s: not a sha256 digest", digest, owner, repo)
 	}
 	var body struct {
