@@ -78,9 +78,7 @@ func (r *SecurePipelineReconciler) reconcileReleaseVerification(ctx context.Cont
 	rv := p.Spec.ReleaseVerification
 	v := &r.releases
 	if rv == nil {
-		v.mu.Lock()
-		delete(v.checked, p.UID)
-		v.mu.Unlock()
+		v.forget(p)
 		// Absent means off: no condition, so pipelines that do not use the feature look as they did.
 		p.Status.Releases = nil
 		apimeta.RemoveStatusCondition(&p.Status.Conditions, civ1alpha1.ReleasesVerifiedCondition)
@@ -168,6 +166,14 @@ func (v *releaseVerifier) remember(p *civ1alpha1.SecurePipeline, now time.Time, 
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.checked[p.UID] = releaseCheck{at: now, generation: p.Generation, request: request, rootID: rootID}
+}
+
+// forget drops a pipeline's check time (release verification turned off, or the pipeline deleted). Cached
+// results stay: they are keyed by content, and bounded.
+func (v *releaseVerifier) forget(p *civ1alpha1.SecurePipeline) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.checked, p.UID)
 }
 
 func (v *releaseVerifier) cached(key string) (release.Result, bool) {
