@@ -107,10 +107,12 @@ bench: control-plane ## Run the benchmarks (credential propagation, simulator th
 
 FUZZTIME ?= 30s
 .PHONY: fuzz
-fuzz: ## Fuzz the workflow audit engine and the docker config parser (FUZZTIME=30s each).
+fuzz: ## Fuzz the workflow audit engine, the docker config parser and release identity matching (FUZZTIME=30s each).
 	go test -run '^$$' -fuzz=FuzzAuditFile -fuzztime=$(FUZZTIME) ./internal/audit/
 	go test -run '^$$' -fuzz=FuzzRunScript -fuzztime=$(FUZZTIME) ./internal/audit/
 	go test -run '^$$' -fuzz=FuzzDockerConfigJSON -fuzztime=$(FUZZTIME) ./internal/registry/
+	go test -run '^$$' -fuzz=FuzzPolicyMatch -fuzztime=$(FUZZTIME) ./internal/release/
+	go test -run '^$$' -fuzz=FuzzSelectTags -fuzztime=$(FUZZTIME) ./internal/release/
 
 .PHONY: openapi-extract
 openapi-extract: ## Refresh test/githubsim/testdata/github-openapi-subset.json from @octokit/openapi (needs npm).
