@@ -1,3 +1,4 @@
+//nolint:goconst // identities repeat on purpose
 package release
 
 import (
