@@ -110,6 +110,7 @@ FUZZTIME ?= 30s
 fuzz: ## Fuzz the workflow audit engine, the docker config parser and release identity matching (FUZZTIME=30s each).
 	go test -run '^$$' -fuzz=FuzzAuditFile -fuzztime=$(FUZZTIME) ./internal/audit/
 	go test -run '^$$' -fuzz=FuzzRunScript -fuzztime=$(FUZZTIME) ./internal/audit/
+	go test -run '^$$' -fuzz=FuzzFollowRepository -fuzztime=$(FUZZTIME) ./internal/audit/
 	go test -run '^$$' -fuzz=FuzzDockerConfigJSON -fuzztime=$(FUZZTIME) ./internal/registry/
 	go test -run '^$$' -fuzz=FuzzPolicyMatch -fuzztime=$(FUZZTIME) ./internal/release/
 	go test -run '^$$' -fuzz=FuzzSelectTags -fuzztime=$(FUZZTIME) ./internal/release/

@@ -15,6 +15,11 @@ const defaultCacheEntries = 1024
 // maxCachedBody keeps one large workflow file from evicting everything else; larger bodies are not cached.
 const maxCachedBody = 1 << 20
 
+// maxCachedTreeBody is the exception for git trees: a recursive listing of a repository with a few
+// thousand files is over 1 MiB, and it is the one request an unchanged repository's audit costs, so it
+// must be revalidated (304) rather than downloaded again.
+const maxCachedTreeBody = 8 << 20
+
 // maxCacheBytes bounds the bodies an identity's cache holds, whatever the number of entries.
 const maxCacheBytes = 32 << 20
 
@@ -64,7 +69,11 @@ func (c *etagCache) get(key string) *cacheEntry {
 }
 
 func (c *etagCache) put(e *cacheEntry) {
-	if len(e.body) > maxCachedBody {
+	limit := maxCachedBody
+	if strings.Contains(e.path, "/git/trees/") {
+		limit = maxCachedTreeBody
+	}
+	if len(e.body) > limit {
 		c.remove(e.key)
 		return
 	}
