@@ -19,6 +19,15 @@ import (
 // a test Sigstore (a Fulcio-like CA issuing GitHub-workflow certificates, and a timestamp authority), and
 // four releases built in this process with random layers and signed (or not) as cosign v3 would sign them.
 func (d *demo) releases() error {
+	sugg, err := d.env.Kubectl(d.ctx, "", "-n", namespace, "get", "spl", pipeline, "-o",
+		`jsonpath={range .status.releaseSuggestions[*]}{.repository} (published by {.workflow}){"\n"}{end}`)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(sugg) != "" {
+		say("status.releaseSuggestions: images the workflow audit saw published, to start spec.releaseVerification from")
+		fmt.Println(indent(sugg))
+	}
 	say("Release verification: four releases of payments-api in a local OCI registry, signed by a test Sigstore")
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
 	srv := httptest.NewServer(reg)

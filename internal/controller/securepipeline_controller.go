@@ -80,7 +80,7 @@ type SecurePipelineReconciler struct {
 	// PublicTrustedRoot reads Sigstore's public-good trusted_root.json (nil: from its TUF repository).
 	PublicTrustedRoot func() ([]byte, error)
 	// Publishing says which images the repository's workflows publish, for status.releaseSuggestions
-	// (nil: no suggestions; see release_suggestions.go).
+	// (nil: the workflow audit's status.publishing; see release_suggestions.go).
 	Publishing PublishingInventory
 
 	mu sync.Mutex
