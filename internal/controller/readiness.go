@@ -16,6 +16,13 @@ type conditionRole struct {
 	feedsReady bool
 	// mustBeKnown: Ready is not True before the condition has been set once.
 	mustBeKnown bool
+	// optIn: feedsReady and mustBeKnown hold only when the pipeline opts in (readyInput.optedIn).
+	optIn bool
+}
+
+// counts says whether the row feeds Ready (and must be known) for this pipeline.
+func (role conditionRole) counts(in readyInput) bool {
+	return !role.optIn || in.optedIn[role.condition]
 }
 
 // readinessTable lists every concern condition. Ready is True only when each that feeds it is True.
@@ -28,6 +35,8 @@ var readinessTable = []conditionRole{
 	{condition: civ1alpha1.DCOEnforcedCondition, feedsReady: true, mustBeKnown: true},
 	{condition: civ1alpha1.WorkflowsCompliantCondition, mustBeKnown: true},
 	{condition: civ1alpha1.CredentialsRotatedCondition},
+	// Release verification is reported on its own unless spec.releaseVerification.affectsReady.
+	{condition: civ1alpha1.ReleasesVerifiedCondition, feedsReady: true, mustBeKnown: true, optIn: true},
 }
 
 // readyInput is what computeReady decides from: the concern conditions as this run left them, and the
@@ -41,6 +50,8 @@ type readyInput struct {
 	waiting  *waitingError
 	// readyWasTrue: Ready was True before this run.
 	readyWasTrue bool
+	// optedIn are the optIn rows this pipeline opts into.
+	optedIn map[string]bool
 	repository   string
 	generation   int64
 }
@@ -60,7 +71,7 @@ func computeReady(in readyInput) readyOutcome {
 	}
 	for _, role := range readinessTable {
 		c := apimeta.FindStatusCondition(in.conditions, role.condition)
-		if role.feedsReady && c != nil && c.Status == metav1.ConditionFalse {
+		if role.feedsReady && role.counts(in) && c != nil && c.Status == metav1.ConditionFalse {
 			return readyOutcome{status: metav1.ConditionFalse, reason: c.Reason, message: c.Message}
 		}
 	}
@@ -83,7 +94,7 @@ func computeReady(in readyInput) readyOutcome {
 	}
 	for _, role := range readinessTable {
 		c := apimeta.FindStatusCondition(in.conditions, role.condition)
-		if role.mustBeKnown && (c == nil || c.Status == metav1.ConditionUnknown) {
+		if role.mustBeKnown && role.counts(in) && (c == nil || c.Status == metav1.ConditionUnknown) {
 			return readyOutcome{status: metav1.ConditionUnknown, reason: civ1alpha1.ProgressingReason, message: role.condition + " is not known yet"}
 		}
 	}

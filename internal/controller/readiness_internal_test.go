@@ -61,6 +61,14 @@ func TestComputeReady(t *testing.T) {
 		{name: "an unknown concern", in: readyInput{conditions: allTrue(cond(civ1alpha1.DCOEnforcedCondition, metav1.ConditionUnknown, ""))},
 			status: metav1.ConditionUnknown, reason: civ1alpha1.ProgressingReason},
 		{name: "a missing rotation condition is fine", in: readyInput{conditions: allTrue()[:5]}, status: metav1.ConditionTrue, reason: civ1alpha1.SucceededReason},
+		{name: "unverified releases are reported on their own by default", in: readyInput{conditions: allTrue(cond(civ1alpha1.ReleasesVerifiedCondition, metav1.ConditionFalse, "Unsigned"))},
+			status: metav1.ConditionTrue, reason: civ1alpha1.SucceededReason},
+		{name: "unverified releases make Ready False with affectsReady", in: readyInput{
+			conditions: allTrue(cond(civ1alpha1.ReleasesVerifiedCondition, metav1.ConditionFalse, "Unsigned")),
+			optedIn:    map[string]bool{civ1alpha1.ReleasesVerifiedCondition: true},
+		}, status: metav1.ConditionFalse, reason: "Unsigned"},
+		{name: "release verification need not be known without affectsReady", in: readyInput{conditions: allTrue()[:6]},
+			status: metav1.ConditionTrue, reason: civ1alpha1.SucceededReason},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -155,6 +155,7 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 	if out := computeReady(readyInput{
 		conditions: p.Status.Conditions, stalled: o.stalled, transient: o.transient, graceful: graceful,
 		waiting: o.waiting, readyWasTrue: readyTrue, repository: p.RepositoryFullName(), generation: gen,
+		optedIn: map[string]bool{civ1alpha1.ReleasesVerifiedCondition: releasesAffectReady(p)},
 	}); !out.keep {
 		set(civ1alpha1.ReadyCondition, out.status, out.reason, out.message)
 	}
