@@ -51,9 +51,9 @@ type readyInput struct {
 	// readyWasTrue: Ready was True before this run.
 	readyWasTrue bool
 	// optedIn are the optIn rows this pipeline opts into.
-	optedIn map[string]bool
-	repository   string
-	generation   int64
+	optedIn    map[string]bool
+	repository string
+	generation int64
 }
 
 // readyOutcome is Ready's new value; keep means Ready stays as it was.
