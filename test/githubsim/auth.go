@@ -91,6 +91,9 @@ func (c *call) repo(doc string) (*repo, *reply) {
 	if r == nil || !c.canSee(r) {
 		return nil, notFound(doc)
 	}
+	if c.r.Method != http.MethodGet && r.Archived {
+		return nil, errReply(http.StatusForbidden, "Repository was archived so is read-only.", doc)
+	}
 	if c.r.Method != http.MethodGet && c.cred != nil && c.cred.ReadOnly {
 		what := "personal access token"
 		if c.cred.Kind == credInstallation {

@@ -416,6 +416,9 @@ func TestContract(t *testing.T) {
 	g.Expect(k.call("GET", repo+"/contents/README.md?ref=nope", tokAdmin, nil).Status).To(Equal(404))
 	g.Expect(k.call("GET", repo+"/contents/missing.txt", tokAdmin, nil).Status).To(Equal(404))
 
+	// Organisations (orgs_test.go).
+	contractOrganizations(g, k, s)
+
 	// Conditional requests, rate limits and faults.
 	first := k.call("GET", repo, tokAdmin, nil)
 	g.Expect(k.call("GET", repo, tokAdmin, nil, "If-None-Match", first.Header.Get("ETag")).Status).To(Equal(304))
