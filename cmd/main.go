@@ -208,16 +208,29 @@ func main() {
 		os.Exit(1)
 	}
 
+	// One factory for pipelines and sets: a set and its children share each identity's cache and budget.
+	gh := githubapi.NewFactory(githubapi.FactoryOptions{UserAgent: "secure-pipeline-operator"})
 	if err := (&controller.SecurePipelineReconciler{
 		Client:        mgr.GetClient(),
 		Scheme:        mgr.GetScheme(),
 		APIReader:     mgr.GetAPIReader(),
 		Recorder:      mgr.GetEventRecorderFor("securepipeline-controller"), //nolint:staticcheck // see the field's comment
-		GitHub:        githubapi.NewFactory(githubapi.FactoryOptions{UserAgent: "secure-pipeline-operator"}),
+		GitHub:        gh,
 		DefaultAPIURL: githubAPIURL,
 		SyncPeriod:    syncPeriod,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "securepipeline")
+		os.Exit(1)
+	}
+	if err := (&controller.SecurePipelineSetReconciler{
+		Client:        mgr.GetClient(),
+		Scheme:        mgr.GetScheme(),
+		APIReader:     mgr.GetAPIReader(),
+		Recorder:      mgr.GetEventRecorderFor("securepipelineset-controller"), //nolint:staticcheck // see SecurePipelineReconciler.Recorder
+		GitHub:        gh,
+		DefaultAPIURL: githubAPIURL,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Failed to create controller", "controller", "securepipelineset")
 		os.Exit(1)
 	}
 	// +kubebuilder:scaffold:builder

@@ -43,6 +43,11 @@ func (e *Env) StartOperator(ctx context.Context, maxConcurrentReconciles int) er
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the reconciler: %w", err)
 	}
+	if err := (&controller.SecurePipelineSetReconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), APIReader: mgr.GetAPIReader(), GitHub: r.GitHub,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the set reconciler: %w", err)
+	}
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager stopped:", err)
