@@ -161,6 +161,9 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	outcome := &runOutcome{}
 	defer func() {
 		r.summarize(p, outcome)
+		if !statusNeedsWrite(base, p) {
+			return // nothing a user reads changed (resync.go)
+		}
 		// Optimistic locking: a reconcile that started from a cached pipeline older than the last status
 		// this operator wrote must not replace the newer status lists (a merge patch replaces a list whole).
 		// It gets a conflict and runs again from the current object instead.
@@ -250,7 +253,7 @@ func (r *SecurePipelineReconciler) result(p *civ1alpha1.SecurePipeline, o *runOu
 	if o.waiting != nil {
 		return ctrl.Result{RequeueAfter: o.waiting.after}, nil
 	}
-	after := r.SyncPeriod
+	after := resyncAfter(r.SyncPeriod)
 	if s != nil && s.requeueAfter > 0 && s.requeueAfter < after {
 		after = s.requeueAfter
 	}
