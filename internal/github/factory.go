@@ -43,8 +43,11 @@ type FactoryOptions struct {
 	// RateLimitFloor: when GitHub reports fewer primary requests remaining than this, no request is sent
 	// until the reset (default DefaultRateLimitFloor; negative: only stop when none remain).
 	RateLimitFloor int
-	// CacheEntries bounds each identity's ETag cache (default 1024 responses).
+	// CacheEntries bounds the number of entries of each identity's ETag cache (default 0: only
+	// CacheBytes bounds it).
 	CacheEntries int
+	// CacheBytes bounds each identity's ETag cache by size (default DefaultCacheBytes).
+	CacheBytes int
 	// Now is the clock rate-limit holds are measured with (default time.Now).
 	Now func() time.Time
 	// Registerer receives the metrics (default controller-runtime's metrics.Registry). Registering with a
@@ -205,6 +208,7 @@ func (f *factory) build(apiURL *url.URL, c Connection) (*cachedClient, error) {
 	id := f.identities[idKey]
 	if id == nil {
 		id = newIdentityState(label, f.opts.CacheEntries)
+		id.cache = newETagCache(f.opts.CacheEntries, f.opts.CacheBytes)
 		f.identities[idKey] = id
 	}
 	id.refs++
