@@ -72,7 +72,7 @@ func main() {
 	var tlsOpts []func(*tls.Config)
 	var githubAPIURL, watchNamespaces string
 	var syncPeriod time.Duration
-	var maxConcurrentReconciles, githubCacheBytes int
+	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -102,6 +102,9 @@ func main() {
 	flag.IntVar(&githubCacheBytes, "github-cache-bytes", githubapi.DefaultCacheBytes,
 		"Bytes of GitHub answers cached per GitHub identity, so that unchanged reads are free 304s; "+
 			"about 20 KiB per repository of a fleet sharing the identity.")
+	flag.IntVar(&githubPointsPerMinute, "github-points-per-minute", githubapi.DefaultPointsPerMinute,
+		"Request budget per GitHub identity in GitHub's secondary-rate-limit points per minute (a read 1, a write 5), "+
+			"shared by every pipeline using the identity; rotations and drift reverts go first.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers")
 	opts := zap.Options{
@@ -213,7 +216,7 @@ func main() {
 
 	// One factory for pipelines and sets: a set and its children share each identity's cache and budget.
 	gh := githubapi.NewFactory(githubapi.FactoryOptions{
-		UserAgent: "secure-pipeline-operator", CacheBytes: githubCacheBytes,
+		UserAgent: "secure-pipeline-operator", CacheBytes: githubCacheBytes, PointsPerMinute: githubPointsPerMinute,
 	})
 	if err := (&controller.SecurePipelineReconciler{
 		Client:        mgr.GetClient(),

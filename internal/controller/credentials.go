@@ -119,6 +119,9 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	if len(why) == 0 {
 		return nil
 	}
+	// A rotation (or a reverted overwrite) goes ahead of routine resyncs in the identity's request budget,
+	// its reads as well as its writes.
+	ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
 
 	if reg.Tier == civ1alpha1.RegistryTierProduction {
 		if err := r.ensureGated(ctx, c.s, i); err != nil {

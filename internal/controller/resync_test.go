@@ -27,7 +27,7 @@ func TestUnchangedResyncWritesNoStatus(t *testing.T) {
 	g.Expect(k8s.Patch(ctx, secret, patch)).To(Succeed())
 	g.Eventually(func() int { return len(sim.Requests()) }).WithTimeout(timeout).Should(BeNumerically(">=", 5))
 	g.Expect(writes(sim.Requests())).To(BeEmpty())
-	g.Consistently(func() string { return get(t, key).ResourceVersion }).WithTimeout(2 * time.Second).
+	g.Consistently(func() string { return get(t, key).ResourceVersion }).WithTimeout(2*time.Second).
 		Should(Equal(before.ResourceVersion), "the resync rewrote an unchanged status")
 	g.Expect(get(t, key).Status.LastSyncTime).To(Equal(before.Status.LastSyncTime))
 }

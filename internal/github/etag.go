@@ -51,7 +51,9 @@ func (e *cacheEntry) size() int {
 }
 
 // isAudit says whether an entry is one of the workflow audit's reads.
-func (e *cacheEntry) isAudit() bool { return strings.Contains(e.path, "/contents/") || strings.HasSuffix(e.path, "/contents") }
+func (e *cacheEntry) isAudit() bool {
+	return strings.Contains(e.path, "/contents/") || strings.HasSuffix(e.path, "/contents")
+}
 
 // etagCache is a per-identity LRU of GET answers keyed by URL and Accept header, bounded by bytes (and
 // by entries when asked). It only ever serves an entry after GitHub has confirmed it with a 304, so a

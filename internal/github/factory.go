@@ -48,6 +48,10 @@ type FactoryOptions struct {
 	CacheEntries int
 	// CacheBytes bounds each identity's ETag cache by size (default DefaultCacheBytes).
 	CacheBytes int
+	// PointsPerMinute is each identity's request budget in GitHub's secondary-limit points (a read 1, a
+	// write 5), shared by every pipeline using the identity (default DefaultPointsPerMinute; negative:
+	// no budget).
+	PointsPerMinute int
 	// Now is the clock rate-limit holds are measured with (default time.Now).
 	Now func() time.Time
 	// Registerer receives the metrics (default controller-runtime's metrics.Registry). Registering with a
@@ -89,13 +93,18 @@ func NewFactory(opts FactoryOptions) Factory {
 	if err != nil {
 		panic(fmt.Sprintf("github: registering metrics: %v", err))
 	}
-	return &factory{opts: opts, metrics: m, clients: map[clientKey]*cachedClient{}, identities: map[string]*identityState{}}
+	bm, err := newBudgetMetrics(opts.Registerer)
+	if err != nil {
+		panic(fmt.Sprintf("github: registering metrics: %v", err))
+	}
+	return &factory{opts: opts, metrics: m, budgetMetrics: bm, clients: map[clientKey]*cachedClient{}, identities: map[string]*identityState{}}
 }
 
 // factory caches clients per (API URL, credentials Secret) and identity state per (API URL, credentials).
 type factory struct {
-	opts    FactoryOptions
-	metrics *metrics
+	opts          FactoryOptions
+	metrics       *metrics
+	budgetMetrics *budgetMetrics
 
 	mu         sync.Mutex
 	clients    map[clientKey]*cachedClient
@@ -209,12 +218,16 @@ func (f *factory) build(apiURL *url.URL, c Connection) (*cachedClient, error) {
 	if id == nil {
 		id = newIdentityState(label, f.opts.CacheEntries)
 		id.cache = newETagCache(f.opts.CacheEntries, f.opts.CacheBytes)
+		if f.opts.PointsPerMinute >= 0 {
+			// Real time, not opts.Now: the budget refills with the clock requests are sent by.
+			id.budget = newBudget(f.opts.PointsPerMinute, time.Now)
+		}
 		f.identities[idKey] = id
 	}
 	id.refs++
 
 	t := &apiTransport{next: auth, id: id, basePath: apiURL.EscapedPath(), floor: f.opts.RateLimitFloor,
-		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics}
+		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics, budget: id.budget, budgetMetrics: f.budgetMetrics}
 	gh := gogithub.NewClient(&http.Client{Transport: t})
 	gh.BaseURL, gh.UploadURL = apiURL, apiURL
 	gh.UserAgent = f.opts.UserAgent

@@ -25,6 +25,8 @@ type identityState struct {
 	// slot has capacity 1: holding it is the right to have a request in flight.
 	slot  chan struct{}
 	cache *etagCache
+	// budget is the identity's request budget (budget.go), nil when pacing is off.
+	budget *budget
 
 	mu sync.Mutex
 	// heldUntil is when requests may resume; zero or past means not held.
