@@ -19,6 +19,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -70,7 +72,7 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var tlsOpts []func(*tls.Config)
-	var githubAPIURL, watchNamespaces string
+	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID string
 	var syncPeriod time.Duration
 	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
@@ -97,6 +99,12 @@ func main() {
 		"How often an unchanged SecurePipeline is compared with GitHub, to detect and revert drift.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch for SecurePipelines and Secrets; empty watches all namespaces.")
+	flag.StringVar(&watchLabelSelector, "watch-label-selector", "",
+		"Label selector of the SecurePipelines and SecurePipelineSets this manager manages, to shard a fleet "+
+			"across managers, e.g. 'sharding.securepipeline.dev/key in (shard1)'; the default shard is "+
+			"'!sharding.securepipeline.dev/key'. Empty manages all.")
+	flag.StringVar(&leaderElectionID, "leader-election-id", "201ae3c5.securepipeline.dev",
+		"The leader election Lease's name; every shard needs its own.")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many SecurePipelines are reconciled at once (requests with one GitHub token are serialised regardless).")
 	flag.IntVar(&githubCacheBytes, "github-cache-bytes", githubapi.DefaultCacheBytes,
@@ -183,11 +191,16 @@ func main() {
 		metricsServerOptions.KeyName = metricsCertKey
 	}
 
+	cacheOpts, err := cacheOptions(watchNamespaces, watchLabelSelector)
+	if err != nil {
+		setupLog.Error(err, "Invalid --watch-label-selector")
+		os.Exit(1)
+	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:        scheme,
 		Metrics:       metricsServerOptions,
 		WebhookServer: webhookServer,
-		Cache:         cacheOptions(watchNamespaces),
+		Cache:         cacheOpts,
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secret data is never cached: the reconciler reads the few Secrets it needs uncached, and
 			// watches Secrets as metadata only.
@@ -196,7 +209,7 @@ func main() {
 		Controller:             config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "201ae3c5.securepipeline.dev",
+		LeaderElectionID:       leaderElectionID,
 		// LeaderElectionReleaseOnCancel defines if the leader should step down voluntarily
 		// when the Manager ends. This requires the binary to immediately end when the
 		// Manager is stopped, otherwise, this setting is unsafe. Setting this significantly
@@ -259,8 +272,10 @@ func main() {
 	}
 }
 
-// cacheOptions restricts the informer caches to the namespaces in --watch-namespaces, if any.
-func cacheOptions(watchNamespaces string) cache.Options {
+// cacheOptions restricts the informer caches to the namespaces in --watch-namespaces, if any, and the
+// pipelines and sets to those --watch-label-selector selects (a shard). Secrets are not filtered by the
+// selector: a shard's pipelines read whichever Secrets they name.
+func cacheOptions(watchNamespaces, watchLabelSelector string) (cache.Options, error) {
 	opts := cache.Options{}
 	for ns := range strings.SplitSeq(watchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
@@ -270,5 +285,15 @@ func cacheOptions(watchNamespaces string) cache.Options {
 			opts.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
-	return opts
+	if strings.TrimSpace(watchLabelSelector) != "" {
+		sel, err := labels.Parse(watchLabelSelector)
+		if err != nil {
+			return opts, fmt.Errorf("parsing --watch-label-selector %q: %w", watchLabelSelector, err)
+		}
+		opts.ByObject = map[client.Object]cache.ByObject{
+			&civ1alpha1.SecurePipeline{}:    {Label: sel},
+			&civ1alpha1.SecurePipelineSet{}: {Label: sel},
+		}
+	}
+	return opts, nil
 }
