@@ -96,6 +96,10 @@ bench: control-plane ## Run the benchmarks (credential propagation, simulator th
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 	go test -run '^$$' -bench . -cpu 1 ./test/githubsim/
 
+.PHONY: bench-scale
+bench-scale: control-plane ## Fleet scale benchmark (not in CI): 1,000 repositories, one token, 50ms latency, GitHub's limits scaled 10x (SCALE_REPOS, SCALE_FACTOR, SCALE_LATENCY, SCALE_STEADY).
+	go test -tags benchscale -run '^$$' -bench BenchmarkFleetScale -benchtime 1x -timeout 4h ./test/bench/ -v
+
 FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz: ## Fuzz the workflow audit engine and the docker config parser (FUZZTIME=30s each).

@@ -72,7 +72,7 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var tlsOpts []func(*tls.Config)
-	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID string
+	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID, claimsNamespace string
 	var syncPeriod time.Duration
 	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
@@ -105,6 +105,9 @@ func main() {
 			"'!sharding.securepipeline.dev/key'. Empty manages all.")
 	flag.StringVar(&leaderElectionID, "leader-election-id", "201ae3c5.securepipeline.dev",
 		"The leader election Lease's name; every shard needs its own.")
+	flag.StringVar(&claimsNamespace, "repository-claims-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the Leases that keep one owner per repository across shards (the manager's own, "+
+			"where users have no access); empty turns the claims off, which is only safe with a single shard.")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many SecurePipelines are reconciled at once (requests with one GitHub token are serialised regardless).")
 	flag.IntVar(&githubCacheBytes, "github-cache-bytes", githubapi.DefaultCacheBytes,
@@ -191,6 +194,11 @@ func main() {
 		metricsServerOptions.KeyName = metricsCertKey
 	}
 
+	if strings.TrimSpace(watchLabelSelector) != "" && claimsNamespace == "" {
+		setupLog.Error(nil, "--watch-label-selector (a shard) needs --repository-claims-namespace (or POD_NAMESPACE): "+
+			"without claims two shards could both manage one repository")
+		os.Exit(1)
+	}
 	cacheOpts, err := cacheOptions(watchNamespaces, watchLabelSelector)
 	if err != nil {
 		setupLog.Error(err, "Invalid --watch-label-selector")
@@ -232,13 +240,14 @@ func main() {
 		UserAgent: "secure-pipeline-operator", CacheBytes: githubCacheBytes, PointsPerMinute: githubPointsPerMinute,
 	})
 	if err := (&controller.SecurePipelineReconciler{
-		Client:        mgr.GetClient(),
-		Scheme:        mgr.GetScheme(),
-		APIReader:     mgr.GetAPIReader(),
-		Recorder:      mgr.GetEventRecorderFor("securepipeline-controller"), //nolint:staticcheck // see the field's comment
-		GitHub:        gh,
-		DefaultAPIURL: githubAPIURL,
-		SyncPeriod:    syncPeriod,
+		Client:          mgr.GetClient(),
+		Scheme:          mgr.GetScheme(),
+		APIReader:       mgr.GetAPIReader(),
+		Recorder:        mgr.GetEventRecorderFor("securepipeline-controller"), //nolint:staticcheck // see the field's comment
+		GitHub:          gh,
+		DefaultAPIURL:   githubAPIURL,
+		SyncPeriod:      syncPeriod,
+		ClaimsNamespace: claimsNamespace,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "securepipeline")
 		os.Exit(1)

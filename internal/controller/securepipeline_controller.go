@@ -74,6 +74,9 @@ type SecurePipelineReconciler struct {
 	SyncPeriod time.Duration
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// ClaimsNamespace holds the repository claims (claims.go) that keep one owner per repository across
+	// shards; empty turns them off (a single manager sees every pipeline).
+	ClaimsNamespace string
 
 	mu sync.Mutex
 	// transientFailures counts transient failures in a row per pipeline.
@@ -199,6 +202,14 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	} else if winner != nil {
 		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
 			"repository %s is already managed by SecurePipeline %s/%s, created earlier; this pipeline writes nothing to GitHub until that one is deleted",
+			p.RepositoryFullName(), winner.Namespace, winner.Name))
+		return r.result(p, outcome, nil)
+	}
+	if winner, err := r.claimRepository(ctx, p); err != nil {
+		return ctrl.Result{}, err
+	} else if winner != nil {
+		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
+			"repository %s is already managed by SecurePipeline %s/%s (maybe in another shard), created earlier; this pipeline writes nothing to GitHub until that one is deleted",
 			p.RepositoryFullName(), winner.Namespace, winner.Name))
 		return r.result(p, outcome, nil)
 	}

@@ -7,12 +7,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/internal/controller"
 	githubapi "github.com/secure-pipeline/operator/internal/github"
 )
@@ -21,8 +24,45 @@ import (
 // ends, set up as cmd/main.go sets it up (Secret data never cached), with a long sync period so that
 // tests decide when a resync happens.
 func (e *Env) StartOperator(ctx context.Context, maxConcurrentReconciles int) error {
+	return e.StartOperatorWith(ctx, OperatorOptions{MaxConcurrentReconciles: maxConcurrentReconciles})
+}
+
+// OperatorOptions adjust StartOperatorWith; zero values are the test suites' settings.
+type OperatorOptions struct {
+	MaxConcurrentReconciles int
+	// SyncPeriod is the periodic resync (default an hour: tests decide when a resync happens).
+	SyncPeriod time.Duration
+	// PointsPerMinute is each GitHub identity's request budget (default one no suite reaches: tests
+	// decide their timing; internal/github tests the budget and test/bench measures it).
+	PointsPerMinute int
+	// WatchLabelSelector makes the manager a shard (--watch-label-selector).
+	WatchLabelSelector string
+	// ClaimsNamespace turns on the repository claims (--repository-claims-namespace).
+	ClaimsNamespace string
+}
+
+// StartOperatorWith is StartOperator with options, for the benchmarks.
+func (e *Env) StartOperatorWith(ctx context.Context, o OperatorOptions) error {
+	if o.SyncPeriod <= 0 {
+		o.SyncPeriod = time.Hour
+	}
+	if o.PointsPerMinute == 0 {
+		o.PointsPerMinute = 1 << 30
+	}
+	maxConcurrentReconciles := max(o.MaxConcurrentReconciles, 1)
+	cacheOpts := cache.Options{}
+	if o.WatchLabelSelector != "" {
+		sel, err := labels.Parse(o.WatchLabelSelector)
+		if err != nil {
+			return fmt.Errorf("parsing the shard's label selector: %w", err)
+		}
+		cacheOpts.ByObject = map[client.Object]cache.ByObject{
+			&civ1alpha1.SecurePipeline{}: {Label: sel}, &civ1alpha1.SecurePipelineSet{}: {Label: sel},
+		}
+	}
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 e.Scheme,
+		Cache:                  cacheOpts,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Client: client.Options{Cache: &client.CacheOptions{
@@ -34,13 +74,12 @@ func (e *Env) StartOperator(ctx context.Context, maxConcurrentReconciles int) er
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	r := &controller.SecurePipelineReconciler{
-		Client:    mgr.GetClient(),
-		Scheme:    mgr.GetScheme(),
-		APIReader: mgr.GetAPIReader(),
-		// A request budget no suite reaches: tests decide their timing; internal/github tests the
-		// budget and test/bench measures it.
-		GitHub:     githubapi.NewFactory(githubapi.FactoryOptions{PointsPerMinute: 1 << 30}),
-		SyncPeriod: time.Hour,
+		Client:          mgr.GetClient(),
+		Scheme:          mgr.GetScheme(),
+		APIReader:       mgr.GetAPIReader(),
+		GitHub:          githubapi.NewFactory(githubapi.FactoryOptions{PointsPerMinute: o.PointsPerMinute}),
+		SyncPeriod:      o.SyncPeriod,
+		ClaimsNamespace: o.ClaimsNamespace,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the reconciler: %w", err)
