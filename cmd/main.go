@@ -236,6 +236,7 @@ func main() {
 	}
 
 	// One factory for pipelines and sets: a set and its children share each identity's cache and budget.
+	stats := controller.NewSyncStats(nil)
 	gh := githubapi.NewFactory(githubapi.FactoryOptions{
 		UserAgent: "secure-pipeline-operator", CacheBytes: githubCacheBytes, PointsPerMinute: githubPointsPerMinute,
 	})
@@ -248,6 +249,7 @@ func main() {
 		DefaultAPIURL:   githubAPIURL,
 		SyncPeriod:      syncPeriod,
 		ClaimsNamespace: claimsNamespace,
+		Stats:           stats,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "securepipeline")
 		os.Exit(1)
@@ -259,6 +261,8 @@ func main() {
 		Recorder:      mgr.GetEventRecorderFor("securepipelineset-controller"), //nolint:staticcheck // see SecurePipelineReconciler.Recorder
 		GitHub:        gh,
 		DefaultAPIURL: githubAPIURL,
+		Stats:         stats,
+		SyncPeriod:    syncPeriod,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "securepipelineset")
 		os.Exit(1)

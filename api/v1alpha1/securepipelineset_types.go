@@ -278,6 +278,12 @@ type SecurePipelineSetStatus struct {
 	// +optional
 	OmittedPlan int32 `json:"omittedPlan,omitempty"`
 
+	// effectiveSyncPeriod is how long the children's periodic resyncs actually take to come round: the
+	// manager's --sync-period while the GitHub identity's request budget keeps up, longer when the fleet
+	// needs more than the budget (the budget wins; see the README's sizing section).
+	// +optional
+	EffectiveSyncPeriod *metav1.Duration `json:"effectiveSyncPeriod,omitempty"`
+
 	// lastListTime is when the organisation's repositories were last listed.
 	// +optional
 	LastListTime *metav1.Time `json:"lastListTime,omitempty"`

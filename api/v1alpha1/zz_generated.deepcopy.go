@@ -547,6 +547,11 @@ func (in *SecurePipelineSetStatus) DeepCopyInto(out *SecurePipelineSetStatus) {
 		*out = make([]PlannedChange, len(*in))
 		copy(*out, *in)
 	}
+	if in.EffectiveSyncPeriod != nil {
+		in, out := &in.EffectiveSyncPeriod, &out.EffectiveSyncPeriod
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.LastListTime != nil {
 		in, out := &in.LastListTime, &out.LastListTime
 		*out = (*in).DeepCopy()

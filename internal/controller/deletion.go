@@ -44,6 +44,7 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 		return ctrl.Result{}, err
 	}
 	r.forgetClient(ctx, p)
+	r.Stats.forget(p.UID)
 	r.mu.Lock()
 	delete(r.deleteAttempts, p.UID)
 	delete(r.transientFailures, p.UID)

@@ -77,6 +77,8 @@ type SecurePipelineReconciler struct {
 	// ClaimsNamespace holds the repository claims (claims.go) that keep one owner per repository across
 	// shards; empty turns them off (a single manager sees every pipeline).
 	ClaimsNamespace string
+	// Stats measures the effective sync period per identity (sync_stats.go); nil: not measured.
+	Stats *SyncStats
 
 	mu sync.Mutex
 	// transientFailures counts transient failures in a row per pipeline.
@@ -219,6 +221,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		outcome.fail("", err)
 		return r.result(p, outcome, nil)
 	}
+	r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
 	s := &pipelineState{p: p, gh: gh, creds: creds}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {

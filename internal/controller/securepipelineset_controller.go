@@ -47,6 +47,9 @@ type SecurePipelineSetReconciler struct {
 	DefaultAPIURL string
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// Stats is the pipeline reconciler's, for status.effectiveSyncPeriod; SyncPeriod is its --sync-period.
+	Stats      *SyncStats
+	SyncPeriod time.Duration
 
 	mu sync.Mutex
 	// listings remembers each set's last repository listing, so that the many child status changes of a
@@ -58,8 +61,10 @@ type SecurePipelineSetReconciler struct {
 type setListing struct {
 	generation int64
 	at         time.Time
-	repos      []githubapi.OrgRepository
-	props      map[string]map[string][]string
+	// identity is the GitHub identity the set and its children use.
+	identity string
+	repos    []githubapi.OrgRepository
+	props    map[string]map[string][]string
 }
 
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelinesets,verbs=get;list;watch;update;patch
@@ -150,7 +155,7 @@ func (r *SecurePipelineSetReconciler) listing(ctx context.Context, set *civ1alph
 		}
 		return nil, classify(err, "listing the repositories of organisation "+owner)
 	}
-	l := &setListing{generation: set.Generation, at: r.Now(), repos: repos}
+	l := &setListing{generation: set.Generation, at: r.Now(), repos: repos, identity: gh.Identity()}
 	if len(set.Spec.Selector.Properties) > 0 {
 		if l.props, err = gh.ListCustomPropertyValues(ctx, owner); err != nil {
 			return nil, classify(err, "listing the custom property values of organisation "+owner)

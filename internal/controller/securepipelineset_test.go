@@ -369,9 +369,10 @@ func TestSetLeavesHandWrittenPipelinesAlone(t *testing.T) {
 	deletePipeline(t, client.ObjectKeyFromObject(hand))
 	g.Eventually(func() map[string]string { return children(t, ns, "fleet") }).WithTimeout(timeout).
 		Should(HaveKeyWithValue("svc-a", "svc-a"))
-	s = waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason)
-	g.Expect(s.Status.Ready).To(Equal(int32(2)))
-	g.Expect(s.Status.NotReady).To(BeEmpty())
+	// (The set's status is written just after the child is created: wait for it to count the child.)
+	g.Eventually(func() int32 { return waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason).Status.Ready }).
+		WithTimeout(timeout).WithPolling(poll).Should(Equal(int32(2)))
+	g.Expect(getSet(t, key).Status.NotReady).To(BeEmpty())
 	deleteSet(t, key)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,6 +58,16 @@ func (r *SecurePipelineSetReconciler) summarizeSet(run *setRun) {
 		set.Status.Plan, set.Status.OmittedPlan = fleet.Bounded(run.plan)
 	}
 
+	set.Status.EffectiveSyncPeriod = nil
+	stretched := ""
+	if eff := r.Stats.Effective(run.listing.identity); eff > 0 {
+		set.Status.EffectiveSyncPeriod = &metav1.Duration{Duration: eff.Round(time.Second)}
+		if r.SyncPeriod > 0 && eff > r.SyncPeriod*5/4 {
+			stretched = fmt.Sprintf("; the GitHub request budget stretches resyncs to every %s (--sync-period %s)",
+				eff.Round(time.Second), r.SyncPeriod)
+		}
+	}
+
 	if run.progressing {
 		cond(civ1alpha1.ReconcilingCondition, metav1.ConditionTrue, civ1alpha1.ProgressingReason,
 			fmt.Sprintf("%d of %d repositories have a Ready pipeline", run.ready, run.matched))
@@ -83,6 +94,6 @@ func (r *SecurePipelineSetReconciler) summarizeSet(run *setRun) {
 			msg = fmt.Sprintf("%d selected repositories have a Ready pipeline of this set; %d are managed by other pipelines",
 				run.ready, run.elsewhere)
 		}
-		cond(civ1alpha1.ReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason, msg)
+		cond(civ1alpha1.ReadyCondition, metav1.ConditionTrue, civ1alpha1.SucceededReason, msg+stretched)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/ptr"
@@ -80,12 +81,14 @@ func (e *Env) StartOperatorWith(ctx context.Context, o OperatorOptions) error {
 		GitHub:          githubapi.NewFactory(githubapi.FactoryOptions{PointsPerMinute: o.PointsPerMinute}),
 		SyncPeriod:      o.SyncPeriod,
 		ClaimsNamespace: o.ClaimsNamespace,
+		Stats:           controller.NewSyncStats(prometheus.NewRegistry()),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the reconciler: %w", err)
 	}
 	if err := (&controller.SecurePipelineSetReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), APIReader: mgr.GetAPIReader(), GitHub: r.GitHub,
+		Stats: r.Stats, SyncPeriod: r.SyncPeriod,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the set reconciler: %w", err)
 	}
