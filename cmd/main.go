@@ -255,10 +255,11 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controller.SecurePipelineSetReconciler{
-		Client:        mgr.GetClient(),
-		Scheme:        mgr.GetScheme(),
-		APIReader:     mgr.GetAPIReader(),
-		Recorder:      mgr.GetEventRecorderFor("securepipelineset-controller"), //nolint:staticcheck // see SecurePipelineReconciler.Recorder
+		Client:    mgr.GetClient(),
+		Scheme:    mgr.GetScheme(),
+		APIReader: mgr.GetAPIReader(),
+		//nolint:staticcheck // see SecurePipelineReconciler.Recorder
+		Recorder:      mgr.GetEventRecorderFor("securepipelineset-controller"),
 		GitHub:        gh,
 		DefaultAPIURL: githubAPIURL,
 		Stats:         stats,

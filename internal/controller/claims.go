@@ -62,7 +62,7 @@ func (r *SecurePipelineReconciler) claimRepository(ctx context.Context, p *civ1a
 				Labels:      map[string]string{claimLabel: "true"},
 				Annotations: map[string]string{claimRepositoryAnnotation: key},
 			},
-			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(claimHolder(p))},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: new(claimHolder(p))},
 		}
 		if err := r.Create(ctx, lease); err != nil {
 			// Another pipeline (maybe in another shard) claimed it first: the next reconcile decides.
@@ -85,7 +85,7 @@ func (r *SecurePipelineReconciler) claimRepository(ctx context.Context, p *civ1a
 	}
 	// Free to take: the holder is gone, or p is older. Update carries the resourceVersion read, so of
 	// two shards taking it at once one gets a conflict and decides again.
-	lease.Spec.HolderIdentity = ptr.To(claimHolder(p))
+	lease.Spec.HolderIdentity = new(claimHolder(p))
 	if err := r.Update(ctx, lease); err != nil {
 		return nil, fmt.Errorf("taking over the claim of repository %s for SecurePipeline %s/%s: %w", p.RepositoryFullName(), p.Namespace, p.Name, err)
 	}

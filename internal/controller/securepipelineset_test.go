@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/gomega"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -46,12 +45,12 @@ func newOrgSim(t *testing.T) *githubsim.Server {
 	return sim
 }
 
-// pipelineSet is a set over acme with a small template: a ci environment, nothing else that costs
+// pipelineSet is the set "fleet" over acme with a small template: a ci environment, nothing else that costs
 // GitHub requests (no DCO, no audit), so that many children stay quick.
-func pipelineSet(ns, name string, sim *githubsim.Server, sel civ1alpha1.RepositorySelector) *civ1alpha1.SecurePipelineSet {
+func pipelineSet(ns string, sim *githubsim.Server, sel civ1alpha1.RepositorySelector) *civ1alpha1.SecurePipelineSet {
 	sel.Owner = "acme"
 	return &civ1alpha1.SecurePipelineSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fleet"},
 		Spec: civ1alpha1.SecurePipelineSetSpec{
 			Selector: sel,
 			GitHub:   civ1alpha1.GitHubConnection{APIURL: sim.URL(), CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"}},
@@ -59,7 +58,7 @@ func pipelineSet(ns, name string, sim *githubsim.Server, sel civ1alpha1.Reposito
 				Metadata: civ1alpha1.TemplateMetadata{Labels: map[string]string{"team": "platform"}},
 				Spec: civ1alpha1.SecurePipelineTemplateSpec{
 					Environments:  []civ1alpha1.Environment{{Name: "ci"}},
-					WorkflowAudit: civ1alpha1.WorkflowAudit{Enabled: ptr.To(false)},
+					WorkflowAudit: civ1alpha1.WorkflowAudit{Enabled: new(false)},
 				},
 			},
 		},
@@ -89,11 +88,11 @@ func waitSet(t *testing.T, key client.ObjectKey, status metav1.ConditionStatus, 
 	return s
 }
 
-// children lists the set's children by name, with their repositories.
-func children(t *testing.T, ns, set string) map[string]string {
+// children lists the children of the set "fleet" by name, with their repositories.
+func children(t *testing.T, ns string) map[string]string {
 	t.Helper()
 	var list civ1alpha1.SecurePipelineList
-	NewWithT(t).Expect(k8s.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{civ1alpha1.SetLabel: set})).To(Succeed())
+	NewWithT(t).Expect(k8s.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{civ1alpha1.SetLabel: "fleet"})).To(Succeed())
 	out := map[string]string{}
 	for _, p := range list.Items {
 		if p.DeletionTimestamp.IsZero() {
@@ -137,7 +136,7 @@ func deleteSet(t *testing.T, key client.ObjectKey) {
 
 // planned returns a suspended set's plan as "Action repository".
 func planned(s *civ1alpha1.SecurePipelineSet) []string {
-	var out []string
+	out := make([]string, 0, len(s.Status.Plan))
 	for _, p := range s.Status.Plan {
 		out = append(out, string(p.Action)+" "+p.Repository)
 	}
@@ -166,17 +165,17 @@ func TestSetSelectsByEachSelectorKind(t *testing.T) {
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenSecret(t, ns, orgToken)
-			set := pipelineSet(ns, "fleet", sim, tc.sel)
+			set := pipelineSet(ns, sim, tc.sel)
 			set.Spec.Suspend = true
 			create(t, set)
 			s := waitSet(t, client.ObjectKeyFromObject(set), metav1.ConditionUnknown, civ1alpha1.SuspendedReason)
-			var want []string
+			want := make([]string, 0, len(tc.want))
 			for _, r := range tc.want {
 				want = append(want, "Create "+r)
 			}
 			g.Expect(planned(s)).To(ConsistOf(want))
 			g.Expect(s.Status.Matched).To(Equal(int32(len(tc.want))))
-			g.Expect(children(t, ns, "fleet")).To(BeEmpty())
+			g.Expect(children(t, ns)).To(BeEmpty())
 		})
 	}
 }
@@ -192,7 +191,7 @@ func TestSetLifecycle(t *testing.T) {
 	ns := newNamespace(t)
 	tokenSecret(t, ns, orgToken)
 	basicAuthSecret(t, ns, "dev-registry", "robot", "first-password")
-	set := pipelineSet(ns, "fleet", sim, civ1alpha1.RepositorySelector{Names: []string{"svc-*", "docs.*"}})
+	set := pipelineSet(ns, sim, civ1alpha1.RepositorySelector{Names: []string{"svc-*", "docs.*"}})
 	set.Labels = map[string]string{civ1alpha1.ShardLabel: "shard1"}
 	set.Spec.Template.Spec.Registries = []civ1alpha1.Registry{{
 		Name: "dev-registry", Server: "registry.dev.acme.example", Environment: "ci",
@@ -206,7 +205,7 @@ func TestSetLifecycle(t *testing.T) {
 	g.Expect(s.Status.Ready).To(Equal(int32(3)))
 	g.Expect(s.Status.NotReady).To(BeEmpty())
 	docs := "docs-site." // a dot and a hash: "Docs.Site" is not a valid object name as it is
-	got := children(t, ns, "fleet")
+	got := children(t, ns)
 	g.Expect(got).To(HaveLen(3))
 	g.Expect(got).To(HaveKeyWithValue("svc-a", "svc-a"))
 	g.Expect(got).To(HaveKeyWithValue("svc-b", "svc-b"))
@@ -250,7 +249,7 @@ func TestSetLifecycle(t *testing.T) {
 	sim.AddRepo("acme", "svc-new")
 	sim.DeleteRepo("acme", "svc-b")
 	resyncSet(t, key)
-	g.Eventually(func() map[string]string { return children(t, ns, "fleet") }).WithTimeout(timeout).
+	g.Eventually(func() map[string]string { return children(t, ns) }).WithTimeout(timeout).
 		Should(And(HaveKey("svc-new"), Not(HaveKey("svc-b"))))
 	s = waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason)
 	g.Expect(s.Status.Matched).To(Equal(int32(3)))
@@ -276,7 +275,7 @@ func TestSetLifecycle(t *testing.T) {
 	}).WithTimeout(timeout).Should(Equal(2))
 
 	deleteSet(t, key)
-	g.Expect(children(t, ns, "fleet")).To(BeEmpty())
+	g.Expect(children(t, ns)).To(BeEmpty())
 	var left civ1alpha1.SecurePipelineList
 	g.Expect(k8s.List(ctx, &left, client.InNamespace(ns))).To(Succeed())
 	g.Expect(left.Items).To(BeEmpty())
@@ -288,7 +287,7 @@ func TestSetDryRun(t *testing.T) {
 	sim := newOrgSim(t)
 	ns := newNamespace(t)
 	tokenSecret(t, ns, orgToken)
-	set := pipelineSet(ns, "fleet", sim, civ1alpha1.RepositorySelector{Names: []string{"svc-a", "svc-b"}})
+	set := pipelineSet(ns, sim, civ1alpha1.RepositorySelector{Names: []string{"svc-a", "svc-b"}})
 	create(t, set)
 	key := client.ObjectKeyFromObject(set)
 	waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason)
@@ -300,13 +299,13 @@ func TestSetDryRun(t *testing.T) {
 	})
 	s := waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SuspendedReason)
 	g.Expect(planned(s)).To(Equal([]string{"Create web", "Delete svc-b", "Update svc-a"}))
-	g.Expect(children(t, ns, "fleet")).To(Equal(map[string]string{"svc-a": "svc-a", "svc-b": "svc-b"}))
+	g.Expect(children(t, ns)).To(Equal(map[string]string{"svc-a": "svc-a", "svc-b": "svc-b"}))
 	g.Expect(get(t, client.ObjectKey{Namespace: ns, Name: "svc-a"}).Spec.Actions.CanApprovePullRequestReviews).To(BeFalse())
 
 	updateSet(t, key, func(s *civ1alpha1.SecurePipelineSet) { s.Spec.Suspend = false })
 	s = waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason)
 	g.Expect(s.Status.Plan).To(BeEmpty())
-	g.Expect(children(t, ns, "fleet")).To(Equal(map[string]string{"svc-a": "svc-a", "web": "web"}))
+	g.Expect(children(t, ns)).To(Equal(map[string]string{"svc-a": "svc-a", "web": "web"}))
 }
 
 // TestSetLeavesHandWrittenPipelinesAlone: a repository a hand-written pipeline manages stays with it,
@@ -332,7 +331,7 @@ func TestSetLeavesHandWrittenPipelinesAlone(t *testing.T) {
 	create(t, squatter)
 	waitReady(t, client.ObjectKeyFromObject(squatter))
 
-	set := pipelineSet(ns, "fleet", sim, civ1alpha1.RepositorySelector{Names: []string{"svc-*"}})
+	set := pipelineSet(ns, sim, civ1alpha1.RepositorySelector{Names: []string{"svc-*"}})
 	create(t, set)
 	key := client.ObjectKeyFromObject(set)
 	s := waitSet(t, key, metav1.ConditionFalse, civ1alpha1.ChildrenNotReadyReason)
@@ -367,7 +366,7 @@ func TestSetLeavesHandWrittenPipelinesAlone(t *testing.T) {
 
 	// When the hand-written pipeline is deleted, its repository gets a child at once.
 	deletePipeline(t, client.ObjectKeyFromObject(hand))
-	g.Eventually(func() map[string]string { return children(t, ns, "fleet") }).WithTimeout(timeout).
+	g.Eventually(func() map[string]string { return children(t, ns) }).WithTimeout(timeout).
 		Should(HaveKeyWithValue("svc-a", "svc-a"))
 	// (The set's status is written just after the child is created: wait for it to count the child.)
 	g.Eventually(func() int32 { return waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason).Status.Ready }).
@@ -383,7 +382,7 @@ func TestSetDetach(t *testing.T) {
 	sim := newOrgSim(t)
 	ns := newNamespace(t)
 	tokenSecret(t, ns, orgToken)
-	set := pipelineSet(ns, "fleet", sim, civ1alpha1.RepositorySelector{Names: []string{"svc-a", "svc-b"}})
+	set := pipelineSet(ns, sim, civ1alpha1.RepositorySelector{Names: []string{"svc-a", "svc-b"}})
 	create(t, set)
 	key := client.ObjectKeyFromObject(set)
 	waitSet(t, key, metav1.ConditionTrue, civ1alpha1.SucceededReason)
@@ -418,7 +417,7 @@ func TestSetDeletionPolicy(t *testing.T) {
 	sim := newOrgSim(t)
 	ns := newNamespace(t)
 	tokenSecret(t, ns, orgToken)
-	set := pipelineSet(ns, "fleet", sim, civ1alpha1.RepositorySelector{Names: []string{"svc-a", "svc-b", "web"}})
+	set := pipelineSet(ns, sim, civ1alpha1.RepositorySelector{Names: []string{"svc-a", "svc-b", "web"}})
 	set.Spec.Template.Spec.DeletionPolicy = civ1alpha1.DeletionPolicyDelete
 	create(t, set)
 	key := client.ObjectKeyFromObject(set)
@@ -430,7 +429,7 @@ func TestSetDeletionPolicy(t *testing.T) {
 
 	updateSet(t, key, func(s *civ1alpha1.SecurePipelineSet) { s.Spec.Selector.Exclude = []string{"svc-b"} })
 	g.Eventually(func() []string { return sim.EnvironmentNames("acme", "svc-b") }).WithTimeout(timeout).Should(BeEmpty())
-	g.Eventually(func() map[string]string { return children(t, ns, "fleet") }).WithTimeout(timeout).Should(Not(HaveKey("svc-b")))
+	g.Eventually(func() map[string]string { return children(t, ns) }).WithTimeout(timeout).Should(Not(HaveKey("svc-b")))
 
 	// svc-a's child switches to Orphan before the set goes: GitHub keeps its environment.
 	updateSet(t, key, func(s *civ1alpha1.SecurePipelineSet) {
@@ -457,7 +456,7 @@ func TestSetStalls(t *testing.T) {
 	sim := newOrgSim(t)
 	ns := newNamespace(t)
 	tokenSecret(t, ns, orgToken)
-	set := pipelineSet(ns, "fleet", sim, civ1alpha1.RepositorySelector{Names: []string{"svc-["}})
+	set := pipelineSet(ns, sim, civ1alpha1.RepositorySelector{Names: []string{"svc-["}})
 	create(t, set)
 	key := client.ObjectKeyFromObject(set)
 	s := waitSet(t, key, metav1.ConditionFalse, civ1alpha1.InvalidSelectorReason)
@@ -469,6 +468,6 @@ func TestSetStalls(t *testing.T) {
 		s.Spec.Selector.Owner = "nobody-here"
 	})
 	waitSet(t, key, metav1.ConditionFalse, civ1alpha1.OrganizationNotFoundReason)
-	g.Expect(children(t, ns, "fleet")).To(BeEmpty())
+	g.Expect(children(t, ns)).To(BeEmpty())
 	deleteSet(t, key)
 }

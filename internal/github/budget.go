@@ -211,13 +211,15 @@ type budgetMetrics struct {
 }
 
 func newBudgetMetrics(reg prometheus.Registerer) (*budgetMetrics, error) {
+	byIdentity := []string{"identity"}
 	m := &budgetMetrics{
 		points: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricPointsSpent,
-			Help: "GitHub secondary-rate-limit points spent per credentials identity (GET 1, write 5, 304s included)."}, []string{"identity"}),
+			Help: "GitHub secondary-rate-limit points spent per credentials identity (GET 1, write 5, 304s included)."},
+			byIdentity),
 		waited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricBudgetWaited,
-			Help: "Seconds GitHub requests waited for their identity's request budget."}, []string{"identity"}),
+			Help: "Seconds GitHub requests waited for their identity's request budget."}, byIdentity),
 		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: MetricBudgetQueue,
-			Help: "GitHub requests waiting for their identity's request budget."}, []string{"identity"}),
+			Help: "GitHub requests waiting for their identity's request budget."}, byIdentity),
 	}
 	var err error
 	if m.points, err = register(reg, m.points); err != nil {

@@ -97,7 +97,7 @@ func TestBudgetIsSharedByAnIdentity(t *testing.T) {
 	f := newFixture(t)
 	fac := f.newFactory(func(o *FactoryOptions) { o.PointsPerMinute = 600 }) // a burst of 60 points, then 9/s
 	ctx := context.Background()
-	var clients []Client
+	clients := make([]Client, 0, 2)
 	for _, secret := range []string{"team-a/github", "team-b/github"} {
 		c, err := fac.ClientFor(ctx, Connection{APIURL: f.sim.URL(), SecretKey: secret, SecretVersion: "1", Credentials: Credentials{Token: tokAdmin}})
 		g.Expect(err).NotTo(HaveOccurred())

@@ -401,7 +401,7 @@ func TestETagCacheIsBounded(t *testing.T) {
 	c.maxBytes = 1 << 20
 	put("d", 1)
 	put("e", 1) // four entries > 3
-	g.Expect(len(c.entries)).To(Equal(3))
+	g.Expect(c.entries).To(HaveLen(3))
 	g.Expect(c.get("c")).To(BeNil())
 	put("big", maxCachedBody+1)
 	g.Expect(c.get("big")).To(BeNil(), "bodies over 1 MiB are not cached")

@@ -1,9 +1,10 @@
 package githubsim
 
 import (
+	"cmp"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -13,7 +14,8 @@ import (
 
 const (
 	docsOrgRepos       = "https://docs.github.com/rest/repos/repos#list-organization-repositories"
-	docsPropertyValues = "https://docs.github.com/rest/orgs/custom-properties#list-custom-property-values-for-organization-repositories"
+	docsPropertyValues = "https://docs.github.com/rest/orgs/custom-properties" +
+		"#list-custom-property-values-for-organization-repositories"
 )
 
 // visibility is "public", "private" or "internal" (a private repository marked Internal).
@@ -36,11 +38,11 @@ func (r *repo) topics() []string {
 	return r.Topics
 }
 
-// orgRepos returns the organisation named by the path and its repositories the caller can see, or a 404.
-func (c *call) orgRepos(doc string) (*account, []*repo, *reply) {
+// orgRepos returns the repositories the caller can see of the organisation named by the path, or a 404.
+func (c *call) orgRepos(doc string) ([]*repo, *reply) {
 	org := c.s.st.accounts[strings.ToLower(c.param("org"))]
 	if org == nil || org.Type != "Organization" {
-		return nil, nil, notFound(doc)
+		return nil, notFound(doc)
 	}
 	var out []*repo
 	for _, r := range c.s.st.repos {
@@ -48,14 +50,14 @@ func (c *call) orgRepos(doc string) (*account, []*repo, *reply) {
 			out = append(out, r)
 		}
 	}
-	return org, out, nil
+	return out, nil
 }
 
 // listOrgRepos lists the organisation's repositories the caller can see: public ones for anyone, private
 // and internal ones for credentials with access. type filters (all, public, private); sort=full_name
 // lists by name ascending, otherwise newest first, as GitHub's default "created" does.
 func (s *Server) listOrgRepos(c *call) *reply {
-	_, repos, rep := c.orgRepos(docsOrgRepos)
+	repos, rep := c.orgRepos(docsOrgRepos)
 	if rep != nil {
 		return rep
 	}
@@ -67,9 +69,11 @@ func (s *Server) listOrgRepos(c *call) *reply {
 		repos = slices.DeleteFunc(repos, func(r *repo) bool { return !r.Private })
 	}
 	if q.Get("sort") == "full_name" {
-		sort.Slice(repos, func(i, j int) bool { return strings.ToLower(repos[i].Name) < strings.ToLower(repos[j].Name) })
+		slices.SortFunc(repos, func(a, b *repo) int {
+			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		})
 	} else {
-		sort.Slice(repos, func(i, j int) bool { return repos[i].ID > repos[j].ID })
+		slices.SortFunc(repos, func(a, b *repo) int { return cmp.Compare(b.ID, a.ID) })
 	}
 	lo, hi, link := paginate(c, len(repos))
 	items := make([]map[string]any, 0, hi-lo)
@@ -85,11 +89,11 @@ func (s *Server) listPropertyValues(c *call) *reply {
 	if c.cred == nil {
 		return notFound(docsPropertyValues)
 	}
-	_, repos, rep := c.orgRepos(docsPropertyValues)
+	repos, rep := c.orgRepos(docsPropertyValues)
 	if rep != nil {
 		return rep
 	}
-	sort.Slice(repos, func(i, j int) bool { return repos[i].ID < repos[j].ID })
+	slices.SortFunc(repos, func(a, b *repo) int { return cmp.Compare(a.ID, b.ID) })
 	lo, hi, link := paginate(c, len(repos))
 	items := make([]map[string]any, 0, hi-lo)
 	for _, r := range repos[lo:hi] {
@@ -97,7 +101,7 @@ func (s *Server) listPropertyValues(c *call) *reply {
 		for n := range r.Properties {
 			names = append(names, n)
 		}
-		sort.Strings(names)
+		slices.Sort(names)
 		props := make([]map[string]any, 0, len(names))
 		for _, n := range names {
 			var v any = r.Properties[n]
@@ -136,9 +140,9 @@ func (s *Server) SetTopics(owner, name string, topics ...string) {
 // SetCustomProperty sets (or, with no values, unsets) a custom property of a repository.
 func (s *Server) SetCustomProperty(owner, name, property string, values ...string) {
 	s.UpdateRepo(owner, name, func(st *RepoState) {
-		props := map[string][]string{}
-		for k, v := range st.Properties {
-			props[k] = v
+		props := maps.Clone(st.Properties)
+		if props == nil {
+			props = map[string][]string{}
 		}
 		if len(values) == 0 {
 			delete(props, property)

@@ -17,7 +17,8 @@ func contractOrganizations(g Gomega, k *contract, s *Server) {
 	s.SetCustomProperty("acme", "widgets", "regions", "eu", "us")
 
 	g.Expect(k.call("GET", "/orgs/acme/repos", tokAdmin, nil).Status).To(Equal(200))
-	g.Expect(k.call("GET", "/orgs/acme/repos?type=all&sort=full_name&per_page=1&page=1", tokAdmin, nil).Status).To(Equal(200))
+	paged := "/orgs/acme/repos?type=all&sort=full_name&per_page=1&page=1"
+	g.Expect(k.call("GET", paged, tokAdmin, nil).Status).To(Equal(200))
 	g.Expect(k.call("GET", "/orgs/acme/repos?type=private", tokAdmin, nil).Status).To(Equal(200))
 	g.Expect(k.call("GET", "/orgs/acme/repos", "", nil).Status).To(Equal(200))
 	g.Expect(k.call("GET", "/orgs/nope/repos", tokAdmin, nil).Status).To(Equal(404))
@@ -41,8 +42,9 @@ func TestOrgRepositories(t *testing.T) {
 	names := func(token string) []string {
 		resp := do(t, nil, "GET", s.URL()+"orgs/acme/repos?sort=full_name", token, nil)
 		g.Expect(resp.Status).To(Equal(200))
-		var out []string
-		for _, r := range decodeList(t, resp.Body) {
+		list := decodeList(t, resp.Body)
+		out := make([]string, 0, len(list))
+		for _, r := range list {
 			out = append(out, r["name"].(string)+"/"+r["visibility"].(string))
 		}
 		return out
@@ -75,7 +77,8 @@ func TestOrgRepositories(t *testing.T) {
 	g.Expect(ok).To(BeFalse())
 
 	// Writes to an archived repository are refused, as GitHub makes it read-only.
-	g.Expect(do(t, nil, "PUT", s.URL()+"repos/acme/gadgets/environments/ci", "ghp_all", map[string]any{}).Status).To(Equal(403))
+	archived := s.URL() + "repos/acme/gadgets/environments/ci"
+	g.Expect(do(t, nil, "PUT", archived, "ghp_all", map[string]any{}).Status).To(Equal(403))
 
 }
 

@@ -33,7 +33,8 @@ func TestSecondaryPoints(t *testing.T) {
 		g.Expect(do(t, nil, "GET", url, tokRead, nil, "If-None-Match", first.Header.Get("ETag")).Status).To(Equal(304))
 	}
 	g.Expect(do(t, nil, "GET", url, tokRead, nil, "If-None-Match", first.Header.Get("ETag")).Status).To(Equal(403))
-	g.Expect(do(t, nil, "GET", url, tokAdmin, nil).Status).To(Equal(200), "a minute later the first token's points are back")
+	g.Expect(do(t, nil, "GET", url, tokAdmin, nil).Status).To(Equal(200),
+		"a minute later the first token's points are back")
 }
 
 func TestTokenSpecificETags(t *testing.T) {
@@ -49,6 +50,7 @@ func TestTokenSpecificETags(t *testing.T) {
 
 	plain := newFixture(t)
 	purl := plain.sim.URL() + "repos/acme/widgets"
-	g.Expect(do(t, nil, "GET", purl, tokAdmin, nil).Header.Get("ETag")).To(Equal(do(t, nil, "GET", purl, tokRead, nil).Header.Get("ETag")),
-		"without the option ETags are the body's")
+	adminETag := do(t, nil, "GET", purl, tokAdmin, nil).Header.Get("ETag")
+	readETag := do(t, nil, "GET", purl, tokRead, nil).Header.Get("ETag")
+	g.Expect(adminETag).To(Equal(readETag), "without the option ETags are the body's")
 }

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -52,7 +51,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	for _, sel := range []string{civ1alpha1.ShardLabel + " in (shard1)", "!" + civ1alpha1.ShardLabel} {
-		if err := env.StartOperatorWith(ctx, testenv.OperatorOptions{MaxConcurrentReconciles: 2, WatchLabelSelector: sel, ClaimsNamespace: claims}); err != nil {
+		opts := testenv.OperatorOptions{MaxConcurrentReconciles: 2, WatchLabelSelector: sel, ClaimsNamespace: claims}
+		if err := env.StartOperatorWith(ctx, opts); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -76,10 +76,12 @@ func pipeline(ns, name, shard string, sim *githubsim.Server) *civ1alpha1.SecureP
 	p := &civ1alpha1.SecurePipeline{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: civ1alpha1.SecurePipelineSpec{
-			Repository:    civ1alpha1.RepositoryReference{Owner: "acme", Name: "web"},
-			GitHub:        civ1alpha1.GitHubConnection{APIURL: sim.URL(), CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"}},
+			Repository: civ1alpha1.RepositoryReference{Owner: "acme", Name: "web"},
+			GitHub: civ1alpha1.GitHubConnection{
+				APIURL: sim.URL(), CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"},
+			},
 			Environments:  []civ1alpha1.Environment{{Name: "ci"}},
-			WorkflowAudit: civ1alpha1.WorkflowAudit{Enabled: ptr.To(false)},
+			WorkflowAudit: civ1alpha1.WorkflowAudit{Enabled: new(false)},
 		},
 	}
 	if shard != "" {
@@ -92,15 +94,17 @@ func namespaceWithToken(t *testing.T, name, token string) {
 	t.Helper()
 	g := NewWithT(t)
 	g.Expect(k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
-	g.Expect(k8s.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "github"},
-		StringData: map[string]string{"token": token}})).To(Succeed())
+	g.Expect(k8s.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "github"}, StringData: map[string]string{"token": token},
+	})).To(Succeed())
 }
 
 func ready(t *testing.T, key client.ObjectKey) metav1.Condition {
 	t.Helper()
 	p := &civ1alpha1.SecurePipeline{}
 	NewWithT(t).Expect(k8s.Get(context.Background(), key, p)).To(Succeed())
-	if c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.ReadyCondition); c != nil && c.ObservedGeneration == p.Generation {
+	c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.ReadyCondition)
+	if c != nil && c.ObservedGeneration == p.Generation {
 		return *c
 	}
 	return metav1.Condition{}
@@ -153,7 +157,8 @@ func TestOneOwnerAcrossShards(t *testing.T) {
 	a := pipeline("team-a", "web", "shard1", sim)
 	g.Expect(k8s.Create(ctx, a)).To(Succeed())
 	aKey := client.ObjectKeyFromObject(a)
-	g.Eventually(func() metav1.ConditionStatus { return ready(t, aKey).Status }).WithTimeout(timeout).WithPolling(poll).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(func() metav1.ConditionStatus { return ready(t, aKey).Status }).
+		WithTimeout(timeout).WithPolling(poll).Should(Equal(metav1.ConditionTrue))
 	time.Sleep(1100 * time.Millisecond) // creation times have one-second resolution
 
 	b := pipeline("team-b", "web", "", sim) // the default shard
@@ -202,7 +207,8 @@ func TestOneOwnerAcrossShards(t *testing.T) {
 	// The owner goes: the other takes the claim and writes, at its next resync (a shard does not see
 	// another shard's pipelines go; a resync is asked for here rather than waited for).
 	g.Expect(k8s.Delete(ctx, a)).To(Succeed())
-	g.Eventually(func() error { return k8s.Get(ctx, aKey, &civ1alpha1.SecurePipeline{}) }).WithTimeout(timeout).Should(HaveOccurred())
+	g.Eventually(func() error { return k8s.Get(ctx, aKey, &civ1alpha1.SecurePipeline{}) }).
+		WithTimeout(timeout).Should(HaveOccurred())
 	p := &civ1alpha1.SecurePipeline{}
 	g.Expect(k8s.Get(ctx, bKey, p)).To(Succeed())
 	patch := client.MergeFrom(p.DeepCopy())
@@ -215,5 +221,6 @@ func TestOneOwnerAcrossShards(t *testing.T) {
 	g.Expect(k8s.List(ctx, &leases, client.InNamespace(claims))).To(Succeed())
 	g.Expect(leases.Items).To(HaveLen(1))
 	g.Expect(*leases.Items[0].Spec.HolderIdentity).To(HavePrefix("team-b/web/"))
-	g.Expect(leases.Items[0].Annotations).To(HaveKeyWithValue("ci.securepipeline.dev/repository", strings.ToLower(sim.URL()+"acme/web")))
+	g.Expect(leases.Items[0].Annotations).To(
+		HaveKeyWithValue("ci.securepipeline.dev/repository", strings.ToLower(sim.URL()+"acme/web")))
 }
