@@ -105,6 +105,7 @@ FUZZTIME ?= 30s
 fuzz: ## Fuzz the workflow audit engine and the docker config parser (FUZZTIME=30s each).
 	go test -run '^$$' -fuzz=FuzzAuditFile -fuzztime=$(FUZZTIME) ./internal/audit/
 	go test -run '^$$' -fuzz=FuzzRunScript -fuzztime=$(FUZZTIME) ./internal/audit/
+	go test -run '^$$' -fuzz=FuzzFollowRepository -fuzztime=$(FUZZTIME) ./internal/audit/
 	go test -run '^$$' -fuzz=FuzzDockerConfigJSON -fuzztime=$(FUZZTIME) ./internal/registry/
 
 .PHONY: openapi-extract

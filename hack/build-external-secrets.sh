@@ -30,6 +30,16 @@ if [[ -x "${bin}" ]]; then
   exit 0
 fi
 
+# A fresh clone (CI's, or a second work tree) has an empty bin/: reuse this machine's earlier build, as
+# hack/build-control-plane.sh does, instead of spending 10+ minutes rebuilding the same binary.
+cache="${SECURE_PIPELINE_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/secure-pipeline}/external-secrets/${ESO_VERSION}"
+if [[ -x "${cache}/external-secrets" ]]; then
+  mkdir -p "${out}"
+  cp "${cache}/external-secrets" "${bin}"
+  log "copied External Secrets Operator ${ESO_VERSION} from this machine's cache ${cache}"
+  exit 0
+fi
+
 mkdir -p "${out}"
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
@@ -79,4 +89,5 @@ go mod tidy >/dev/null 2>&1 || go mod tidy
 go build -trimpath -ldflags "-s -w" -o "${bin}.tmp" "${ESO_MODULE}"
 mv "${bin}.tmp" "${bin}"
 "${bin}" --help >/dev/null
+mkdir -p "${cache}" && cp "${bin}" "${cache}/" || true
 log "done in $(( $(date +%s) - start ))s: ${bin}"

@@ -408,12 +408,19 @@ type WorkflowAudit struct {
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
-	// disabledRules are rule ids (SP001-SP010) not to report.
+	// disabledRules are rule ids (SP001-SP012) not to report.
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=20
-	// +kubebuilder:validation:items:Pattern=`^SP0(0[1-9]|10)$`
+	// +kubebuilder:validation:items:Pattern=`^SP0(0[1-9]|1[0-2])$`
 	// +optional
 	DisabledRules []string `json:"disabledRules,omitempty"`
+
+	// ignore acknowledges findings (rule, path glob, optional job or action, and a reason); an inline
+	// comment "# securepipeline: ignore[SP001] reason" on the line or its step does the same.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Ignore []AuditIgnore `json:"ignore,omitempty"`
 }
 
 // DeletionPolicy says what happens on GitHub when a SecurePipeline is deleted.
@@ -469,6 +476,22 @@ type SecurePipelineStatus struct {
 	// omittedFindings counts the findings beyond the 50 listed.
 	// +optional
 	OmittedFindings int32 `json:"omittedFindings,omitempty"`
+
+	// suppressedFindings counts the findings acknowledged (spec.workflowAudit.ignore, inline comments) or
+	// exempted by the audit; they are not in findings and do not affect WorkflowsCompliant.
+	// +optional
+	SuppressedFindings int32 `json:"suppressedFindings,omitempty"`
+
+	// publishing lists the jobs that publish images or release artefacts, with how they sign and make
+	// SBOMs (at most 20, images first).
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Publishing []PublishingJob `json:"publishing,omitempty"`
+
+	// publishingCount is the number of publishing jobs found, including those beyond the 20 listed.
+	// +optional
+	PublishingCount int32 `json:"publishingCount,omitempty"`
 
 	// lastAuditTime is when the workflows were last audited.
 	// +optional

@@ -17,7 +17,7 @@ limitations under the License.
 // Command securepipeline audits GitHub Actions workflows for supply-chain
 // weaknesses (see docs/rules.md).
 //
-//	securepipeline audit [--format text|json|sarif] [--disable SP00x,...] PATH...
+//	securepipeline audit [--format text|json|sarif|inventory] [--disable SP00x,...] PATH...
 //	securepipeline rules [--format text|json]
 //	securepipeline version
 //

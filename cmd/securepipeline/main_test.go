@@ -139,7 +139,7 @@ func TestRunExitCodes(t *testing.T) {
 			args: []string{"audit", p("mixed"), "--disable", "SP002", "--disable=missing-permissions"},
 			code: 0, noStdout: true,
 		},
-		{name: "double dash", args: []string{"audit", "--format=json", "--", p("clean")}, code: 0, stdout: []string{"[]"}},
+		{name: "double dash", args: []string{"audit", "--format=json", "--", p("clean")}, code: 0, stdout: []string{`"findings": []`}},
 		{
 			name: "parse error is a finding", args: []string{"audit", p("broken.yml")}, code: 1,
 			stdout: []string{"SP000 parse-error"},
@@ -188,9 +188,14 @@ func TestRunJSONAndSARIF(t *testing.T) {
 	g := NewWithT(t)
 	code, stdout, _ := runCLI("audit", "--format", "json", ".")
 	g.Expect(code).To(Equal(1))
-	var findings []map[string]any
-	g.Expect(json.Unmarshal([]byte(stdout), &findings)).To(Succeed())
+	var report struct {
+		Findings   []map[string]any `json:"findings"`
+		Suppressed []map[string]any `json:"suppressed"`
+	}
+	g.Expect(json.Unmarshal([]byte(stdout), &report)).To(Succeed())
+	findings := report.Findings
 	g.Expect(findings).To(HaveLen(2))
+	g.Expect(report.Suppressed).To(BeEmpty())
 	g.Expect(findings[0]).To(HaveKeyWithValue("file", filepath.Join(".github", "workflows", "bad.yml")))
 	g.Expect(findings[0]).To(HaveKeyWithValue("rule", "SP003"))
 	g.Expect(findings[1]).To(HaveKeyWithValue("rule", "SP002"))
@@ -294,4 +299,72 @@ func TestBinaryEndToEnd(t *testing.T) {
 		g.Expect(code).To(Equal(tc.code), strings.Join(tc.args, " "))
 		g.Expect(stdout.String()).To(ContainSubstring(tc.stdout))
 	}
+}
+
+// A repository checkout: the audit follows make into the Makefile, and
+// --format inventory prints the publishing jobs with repository-relative
+// paths.
+func TestRunInventory(t *testing.T) {
+	g := NewWithT(t)
+	root := writeTree(t, map[string]string{
+		".github/workflows/release.yml": `on: push
+permissions: {}
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make push
+`,
+		"Makefile": "IMG ?= ghcr.io/acme/app:v1\npush:\n\tdocker push $(IMG)\n\tcosign sign --yes $(IMG)\n",
+	})
+	code, stdout, stderr := runCLI("audit", "--format", "inventory", root)
+	g.Expect(code).To(Equal(0), stderr)
+	var inv []map[string]any
+	g.Expect(json.Unmarshal([]byte(stdout), &inv)).To(Succeed(), stdout)
+	g.Expect(inv).To(HaveLen(1))
+	g.Expect(inv[0]).To(HaveKeyWithValue("workflow", ".github/workflows/release.yml"))
+	g.Expect(inv[0]).To(HaveKeyWithValue("job", "image"))
+	g.Expect(inv[0]).To(HaveKeyWithValue("mechanism", "make"))
+	g.Expect(inv[0]).To(HaveKeyWithValue("images", ConsistOf("ghcr.io/acme/app:v1")))
+	g.Expect(inv[0]).To(HaveKeyWithValue("signing", "keyless"))
+	g.Expect(inv[0]).To(HaveKeyWithValue("sbom", "false"))
+	g.Expect(inv[0]).To(HaveKeyWithValue("evidence", ContainElements("Makefile:3", "Makefile:4")))
+
+	// The same run as text: SP006 at the step, and SP007 (keyless signing
+	// needs id-token) found through the Makefile is not claimed.
+	code, stdout, _ = runCLI("audit", root)
+	g.Expect(code).To(Equal(1))
+	g.Expect(stdout).To(ContainSubstring("release.yml:7:9: SP006 image-without-sbom: job \"image\" publishes a container image " +
+		"(`docker push ghcr.io/acme/app:v1` at Makefile:3)"))
+
+	// Nothing publishes: an empty array, not null.
+	code, stdout, _ = runCLI("audit", "--format", "inventory", writeTree(t, map[string]string{"ci.yml": cleanWorkflow}))
+	g.Expect(code).To(Equal(0))
+	g.Expect(stdout).To(Equal("[]\n"))
+}
+
+// An inline acknowledgement moves the finding to the suppressed list: the
+// exit status is 0, and the text output still shows it with its reason.
+func TestRunInlineAcknowledgement(t *testing.T) {
+	g := NewWithT(t)
+	root := writeTree(t, map[string]string{"bump.yml": `on: push
+permissions:
+  contents: read
+jobs:
+  bump:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4
+        with:
+          persist-credentials: true # securepipeline: ignore[SP001] the next step pushes the changelog
+      - run: git push
+`})
+	code, stdout, _ := runCLI("audit", root)
+	g.Expect(code).To(Equal(0), stdout)
+	g.Expect(stdout).To(HavePrefix("1 suppressed finding(s):\n"))
+	g.Expect(stdout).To(ContainSubstring("SP001 checkout-persist-credentials"))
+	g.Expect(stdout).To(ContainSubstring("[suppressed (inSource): the next step pushes the changelog]"))
+	code, stdout, _ = runCLI("audit", "--format", "sarif", root)
+	g.Expect(code).To(Equal(0))
+	g.Expect(stdout).To(ContainSubstring(`"kind": "inSource"`))
 }

@@ -17,72 +17,86 @@ limitations under the License.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
+
+	"github.com/secure-pipeline/operator/internal/audit"
 )
 
-// collectFiles expands the command-line paths into workflow contents keyed
-// by path. A file is taken as given, whatever its name. A directory that
-// contains .github/workflows/ means that folder; any other directory means
-// the *.yml and *.yaml files directly in it. Sub-directories are not
-// searched: GitHub itself ignores them under .github/workflows.
-func collectFiles(paths []string, stderr io.Writer) (map[string][]byte, error) {
-	files := map[string][]byte{}
+// auditPaths audits the command-line paths. A file is audited as given,
+// whatever its name, on its own. A directory is a repository root when it
+// contains .github/workflows/ (its workflows are audited, following what
+// they run inside the repository); any other directory stands for the *.yml
+// and *.yaml files directly in it. Sub-directories are not searched for
+// workflows: GitHub itself ignores them under .github/workflows. Finding
+// paths are prefixed with the path as given; inventory paths stay relative
+// to the repository root.
+func auditPaths(paths []string, opts audit.Options, stderr io.Writer) (audit.Result, error) {
+	var out audit.Result
+	seen := map[string]bool{}
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+			return out, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
 		}
-		var list []string
-		if info.IsDir() {
-			dir := p
-			if wf := filepath.Join(p, ".github", "workflows"); isDir(wf) {
-				dir = wf
-			}
-			list, err = yamlFilesIn(dir)
-			if err != nil {
-				return nil, fmt.Errorf("cannot read %s: %w", dir, unwrapPathError(err))
-			}
-			if len(list) == 0 {
-				say(stderr, "securepipeline: warning: no *.yml or *.yaml files in %s\n", dir)
-			}
-		} else {
-			list = []string{filepath.Clean(p)}
-		}
-		for _, f := range list {
-			if _, dup := files[f]; dup {
+		if !info.IsDir() {
+			f := filepath.Clean(p)
+			if seen[f] {
 				continue
 			}
+			seen[f] = true
 			b, err := os.ReadFile(f)
 			if err != nil {
-				return nil, fmt.Errorf("cannot read %s: %w", f, unwrapPathError(err))
+				return out, fmt.Errorf("cannot read %s: %w", f, unwrapPathError(err))
 			}
-			files[f] = b
+			out.Files = append(out.Files, f)
+			out.Findings = append(out.Findings, audit.AuditFile(f, b, opts)...)
+			continue
 		}
+		res, err := auditDir(p, opts)
+		if err != nil {
+			return out, err
+		}
+		if len(res.Files) == 0 {
+			dir := p
+			if isDir(filepath.Join(p, ".github", "workflows")) {
+				dir = filepath.Join(p, ".github", "workflows")
+			}
+			say(stderr, "securepipeline: warning: no *.yml or *.yaml files in %s\n", dir)
+		}
+		for _, f := range res.Findings {
+			f.File = filepath.Join(p, filepath.FromSlash(f.File))
+			if !seen[f.File+"\x00"] { // files already given explicitly are not audited twice
+				out.Findings = append(out.Findings, f)
+			}
+		}
+		for _, f := range res.Files {
+			seen[filepath.Join(p, filepath.FromSlash(f))] = true
+		}
+		out.Files = append(out.Files, res.Files...)
+		out.Inventory = append(out.Inventory, res.Inventory...)
 	}
-	return files, nil
+	return out, nil
 }
 
-func yamlFilesIn(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+// auditDir audits one directory through os.Root, which keeps every read
+// (and every symbolic link) inside it.
+func auditDir(dir string, opts audit.Options) (audit.Result, error) {
+	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, err
+		return audit.Result{}, fmt.Errorf("cannot read %s: %w", dir, unwrapPathError(err))
 	}
-	var out []string
-	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
-			if ext == ".yml" || ext == ".yaml" {
-				out = append(out, filepath.Join(dir, e.Name()))
-			}
-		}
+	defer func() { _ = root.Close() }()
+	res := audit.AuditRepository(root.FS(), opts)
+	var errs []error
+	for _, e := range res.Errors {
+		p := filepath.Join(dir, filepath.FromSlash(e.Path))
+		errs = append(errs, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(e.Err)))
 	}
-	slices.Sort(out)
-	return out, nil
+	return res, errors.Join(errs...)
 }
 
 func isDir(p string) bool {

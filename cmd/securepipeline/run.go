@@ -40,27 +40,36 @@ const (
 
 // Output formats.
 const (
-	formatText  = "text"
-	formatJSON  = "json"
-	formatSARIF = "sarif"
+	formatText      = "text"
+	formatJSON      = "json"
+	formatSARIF     = "sarif"
+	formatInventory = "inventory"
 )
 
 // version is set at link time: go build -ldflags "-X main.version=v1.2.3".
 var version = ""
 
 const usageText = `Usage:
-  securepipeline audit [--format text|json|sarif] [--disable SP00x,...] PATH...
+  securepipeline audit [--format text|json|sarif|inventory] [--disable SP00x,...] PATH...
   securepipeline rules [--format text|json]
   securepipeline version
 
 audit checks GitHub Actions workflows for supply-chain weaknesses.
 PATH is a workflow file or a directory. A directory that contains
-.github/workflows/ stands for that folder (a repository checkout); any other
-directory stands for the *.yml and *.yaml files directly inside it.
+.github/workflows/ is a repository checkout: its workflows are audited and
+what they run inside it is followed (local actions, reusable workflows,
+Makefiles, scripts, goreleaser and ko configurations). Any other directory
+stands for the *.yml and *.yaml files directly inside it.
 
 Flags (audit; they may come before or after the paths):
-  --format FORMAT   text (default), json or sarif (SARIF 2.1.0 for GitHub code scanning)
+  --format FORMAT   text (default), json, sarif (SARIF 2.1.0 for GitHub code
+                    scanning) or inventory (the jobs that publish images or
+                    release artefacts, as a JSON array)
   --disable IDS     comma-separated rule ids or names to skip; may be repeated
+
+Acknowledge a finding with a comment on its line or step:
+  # securepipeline: ignore[SP001] the next step pushes the changelog
+Acknowledged findings are listed apart and do not affect the exit status.
 
 Exit status: 0 no findings, 1 findings reported, 2 usage or read error.
 Rules are documented in docs/rules.md; list them with "securepipeline rules".
@@ -131,9 +140,9 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "audit: %v", err)
 	}
 	switch *format {
-	case formatText, formatJSON, formatSARIF:
+	case formatText, formatJSON, formatSARIF, formatInventory:
 	default:
-		return usageError(stderr, "audit: unknown --format %q (want text, json or sarif)", *format)
+		return usageError(stderr, "audit: unknown --format %q (want text, json, sarif or inventory)", *format)
 	}
 	for _, d := range disabled {
 		if _, ok := audit.LookupRule(d); !ok {
@@ -144,14 +153,20 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "audit: no PATH given")
 	}
 
-	files, err := collectFiles(paths, stderr)
+	res, err := auditPaths(paths, audit.Options{Disabled: disabled}, stderr)
 	if err != nil {
 		say(stderr, "securepipeline: %v\n", err)
 		return exitUsage
 	}
-	findings := audit.AuditFiles(files, audit.Options{Disabled: disabled})
+	findings := res.Findings
 
 	switch *format {
+	case formatInventory:
+		if err := audit.WriteInventory(stdout, res.Inventory); err != nil {
+			say(stderr, "securepipeline: writing output: %v\n", err)
+			return exitUsage
+		}
+		return exitClean
 	case formatJSON:
 		err = audit.WriteJSON(stdout, findings)
 	case formatSARIF:
@@ -163,7 +178,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		say(stderr, "securepipeline: writing output: %v\n", err)
 		return exitUsage
 	}
-	if len(findings) > 0 {
+	if len(audit.Active(findings)) > 0 {
 		return exitFindings
 	}
 	return exitClean

@@ -352,6 +352,13 @@ func (d *demo) findings() error {
 	}
 	info("WorkflowsCompliant: %s", cond)
 	info("findings do not make the pipeline unready: they are for the repository's maintainers to fix")
+	pub, err := d.env.Kubectl(d.ctx, "", "-n", namespace, "get", "spl", pipeline, "-o",
+		`jsonpath={range .status.publishing[*]}{.workflow} job {.job}: {.mechanism}, images {.images}, signing {.signing}, sbom {.sbom}, evidence {.evidence}{"\n"}{end}`)
+	if err != nil {
+		return err
+	}
+	say("The jobs that publish images (status.publishing), followed into the Makefile:")
+	fmt.Println(indent(pub))
 	return nil
 }
 

@@ -50,13 +50,60 @@ type Finding struct {
 	Name     string   `json:"name"`
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
+	// Job is the id of the job the finding is in, when it is in one.
+	Job string `json:"job,omitempty"`
+	// Action is the action ("owner/repo[/path]") of the step the finding
+	// is in, when that step uses one.
+	Action string `json:"action,omitempty"`
+	// Suppression is set when the finding is acknowledged (an inline
+	// comment or an Ignore) or exempted by the audit itself. Suppressed
+	// findings are listed separately, never dropped.
+	Suppression *Suppression `json:"suppression,omitempty"`
 }
+
+// Suppression says why a finding does not count.
+type Suppression struct {
+	// Kind is "inSource" (a comment in the file), "external" (an Ignore of
+	// the configuration) or "exempt" (the audit's own exemption, such as
+	// an action that must be referenced by tag), as SARIF spells the first
+	// two.
+	Kind string `json:"kind"`
+	// Justification is the reason given.
+	Justification string `json:"justification"`
+}
+
+// Suppression kinds.
+const (
+	SuppressedInSource = "inSource"
+	SuppressedExternal = "external"
+	SuppressedExempt   = "exempt"
+)
 
 // Options tunes an audit run.
 type Options struct {
 	// Disabled lists rule ids (such as "SP002") whose findings are dropped.
 	// Rule names ("unpinned-action") are accepted too, case-insensitively.
 	Disabled []string
+	// Ignore acknowledges findings: they are reported as suppressed.
+	Ignore []Ignore
+}
+
+// Ignore acknowledges the findings of one rule in the files matching Path,
+// optionally only in one job or for one action.
+type Ignore struct {
+	// Rule is a rule id or name.
+	Rule string
+	// Path is a path.Match glob on the file path relative to the
+	// repository root ("*" does not cross "/"); "**" matches any number of
+	// directories. Empty matches every file.
+	Path string
+	// Job, when set, limits the ignore to findings in that job.
+	Job string
+	// Action, when set, limits it to findings on steps using that action
+	// ("owner/repo" or "owner/repo/path", any ref, case-insensitive).
+	Action string
+	// Reason is why; it is mandatory and shown with the finding.
+	Reason string
 }
 
 // AuditFile audits one workflow file. path is only used to label findings.
@@ -72,6 +119,28 @@ func AuditFile(path string, content []byte, opts Options) (findings []Finding) {
 		}
 	}()
 	return auditFile(path, content, opts)
+}
+
+// Active returns the findings that are not suppressed.
+func Active(fs []Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Suppression == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Suppressed returns the suppressed findings.
+func Suppressed(fs []Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if f.Suppression != nil {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // AuditFiles audits several files, keyed by path, and returns all findings
@@ -103,20 +172,39 @@ func IsWorkflowFile(path string) bool {
 // auditFile is AuditFile without the recover safety net, so that the fuzz
 // test sees real panics instead of SP000 findings.
 func auditFile(path string, content []byte, opts Options) []Finding {
+	a, fs := newAuditor(path, content, newRepoReader(nil))
+	if a == nil {
+		return finish(fs, opts)
+	}
+	return a.run(opts)
+}
+
+// newAuditor parses a workflow; on a parse error it returns the SP000.
+func newAuditor(path string, content []byte, repo *repoReader) (*auditor, []Finding) {
 	wf, perr := parseWorkflow(content)
 	if perr != nil {
-		return finish([]Finding{newFinding(path, perr.line, perr.col, ruleParseError, perr.msg)}, opts)
+		return nil, []Finding{newFinding(path, perr.line, perr.col, ruleParseError, perr.msg)}
 	}
-	a := &auditor{
-		path: path,
-		src:  newSource(content),
-		wf:   wf,
-		jobs: sortedJobs(wf),
-	}
+	return &auditor{
+		path:     path,
+		src:      newSource(content),
+		wf:       wf,
+		jobs:     sortedJobs(wf),
+		repo:     repo,
+		opsCache: map[*actionlint.Job][]op{},
+		pubCache: map[*actionlint.Job]*Publication{},
+		exempt:   map[string]string{},
+	}, nil
+}
+
+func (a *auditor) run(opts Options) []Finding {
 	for _, check := range checks {
 		check(a)
 	}
-	return finish(a.findings, opts)
+	a.annotate()
+	fs := finish(a.findings, opts)
+	a.suppress(fs, opts)
+	return fs
 }
 
 // auditor carries the state shared by the checks of one file.
@@ -126,6 +214,17 @@ type auditor struct {
 	wf       *actionlint.Workflow
 	jobs     []*actionlint.Job // in source order, so output is stable
 	findings []Finding
+
+	repo     *repoReader // the repository, for following references
+	opsCache map[*actionlint.Job][]op
+	pubCache map[*actionlint.Job]*Publication
+	// callers are the inputs other workflows of the repository call this
+	// one with (jobs.<id>.uses: ./.github/workflows/this.yml).
+	callers []map[string]string
+	// peers are the other workflows of the repository, by path.
+	peers map[string]*auditor
+	// exempt holds the audit's own exemptions by exemptKey.
+	exempt map[string]string
 }
 
 // checks run in this order; the order only matters for readability of the
@@ -140,6 +239,7 @@ var checks = []func(*auditor){
 	checkDangerousCheckout,    // SP008
 	checkSecretsOutsideEnv,    // SP009
 	checkTemplateInjection,    // SP010
+	checkUntrustedArtifacts,   // SP011
 }
 
 // report records a finding at pos (which may be nil when unknown).

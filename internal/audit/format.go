@@ -42,30 +42,64 @@ const (
 //
 //	file:line:col: SP001 checkout-persist-credentials: message
 //
-// Unknown positions are left out (file: or file:line:).
+// Unknown positions are left out (file: or file:line:). Suppressed findings
+// follow under a count, each with its justification.
 func WriteText(w io.Writer, findings []Finding) error {
-	for _, f := range findings {
-		loc := f.File
-		if f.Line > 0 {
-			loc += fmt.Sprintf(":%d", f.Line)
-			if f.Column > 0 {
-				loc += fmt.Sprintf(":%d", f.Column)
-			}
+	active, suppressed := Active(findings), Suppressed(findings)
+	for _, f := range active {
+		if _, err := fmt.Fprintf(w, "%s: %s %s: %s\n", textLocation(f), f.Rule, f.Name, f.Message); err != nil {
+			return err
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s %s: %s\n", loc, f.Rule, f.Name, f.Message); err != nil {
+	}
+	if len(suppressed) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "%d suppressed finding(s):\n", len(suppressed)); err != nil {
+		return err
+	}
+	for _, f := range suppressed {
+		if _, err := fmt.Fprintf(w, "  %s: %s %s: %s [suppressed (%s): %s]\n", textLocation(f), f.Rule, f.Name, f.Message,
+			f.Suppression.Kind, f.Suppression.Justification); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// WriteJSON writes the findings as an indented JSON array ("[]" when there
-// are none, never null).
-func WriteJSON(w io.Writer, findings []Finding) error {
-	if findings == nil {
-		findings = []Finding{}
+func textLocation(f Finding) string {
+	loc := f.File
+	if f.Line > 0 {
+		loc += fmt.Sprintf(":%d", f.Line)
+		if f.Column > 0 {
+			loc += fmt.Sprintf(":%d", f.Column)
+		}
 	}
-	return encodeJSON(w, findings)
+	return loc
+}
+
+// jsonReport is the JSON output: active and suppressed findings apart.
+type jsonReport struct {
+	Findings   []Finding `json:"findings"`
+	Suppressed []Finding `json:"suppressed"`
+}
+
+// WriteJSON writes {"findings": [...], "suppressed": [...]}, indented;
+// both are arrays ("[]" when empty, never null).
+func WriteJSON(w io.Writer, findings []Finding) error {
+	r := jsonReport{Findings: Active(findings), Suppressed: Suppressed(findings)}
+	if r.Suppressed == nil {
+		r.Suppressed = []Finding{}
+	}
+	return encodeJSON(w, r)
+}
+
+// WriteInventory writes the publishing inventory as a JSON array, one
+// object per publishing job ("[]" when there is none).
+func WriteInventory(w io.Writer, inv []Publication) error {
+	if inv == nil {
+		inv = []Publication{}
+	}
+	return encodeJSON(w, inv)
 }
 
 // WriteSARIF writes a SARIF 2.1.0 log that GitHub code scanning accepts. The
@@ -103,14 +137,24 @@ func WriteSARIF(w io.Writer, findings []Finding, toolVersion string) error {
 		key := f.Rule + "\x00" + uri + "\x00" + f.Message
 		seen[key]++
 		sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d", key, seen[key])))
-		results = append(results, sarifResult{
+		res := sarifResult{
 			RuleID:              f.Rule,
 			RuleIndex:           idx,
 			Level:               string(f.Severity),
 			Message:             sarifText{Text: f.Message},
 			Locations:           []sarifLocation{{PhysicalLocation: loc}},
 			PartialFingerprints: map[string]string{"securepipelineFinding/v1": hex.EncodeToString(sum[:16])},
-		})
+		}
+		if sp := f.Suppression; sp != nil {
+			// SARIF knows inSource and external; the audit's own exemptions
+			// are external to the file.
+			kind := SuppressedExternal
+			if sp.Kind == SuppressedInSource {
+				kind = SuppressedInSource
+			}
+			res.Suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: sp.Justification}}
+		}
+		results = append(results, res)
 	}
 
 	log := sarifLog{
@@ -237,12 +281,18 @@ type (
 		Level string `json:"level"`
 	}
 	sarifResult struct {
-		RuleID              string            `json:"ruleId"`
-		RuleIndex           int               `json:"ruleIndex"`
-		Level               string            `json:"level"`
-		Message             sarifText         `json:"message"`
-		Locations           []sarifLocation   `json:"locations"`
-		PartialFingerprints map[string]string `json:"partialFingerprints"`
+		RuleID              string             `json:"ruleId"`
+		RuleIndex           int                `json:"ruleIndex"`
+		Level               string             `json:"level"`
+		Message             sarifText          `json:"message"`
+		Locations           []sarifLocation    `json:"locations"`
+		PartialFingerprints map[string]string  `json:"partialFingerprints"`
+		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	}
+	sarifSuppression struct {
+		Kind          string `json:"kind"`
+		Status        string `json:"status"`
+		Justification string `json:"justification,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`

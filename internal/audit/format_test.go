@@ -35,6 +35,16 @@ var sampleFindings = []Finding{
 	{File: "other.yml", Line: 4, Column: 0, Rule: "SP010", Name: "template-injection", Severity: SeverityError, Message: "x"},
 }
 
+// suppressedFindings are acknowledged: inline, by an Ignore, and exempt.
+var suppressedFindings = []Finding{
+	{File: ".github/workflows/ci.yml", Line: 9, Column: 15, Rule: "SP001", Name: "checkout-persist-credentials", Severity: SeverityWarning,
+		Message: "persist-credentials is \"true\"", Suppression: &Suppression{Kind: SuppressedInSource, Justification: "pushes the changelog"}},
+	{File: ".github/workflows/ci.yml", Line: 20, Column: 3, Rule: "SP009", Name: "secrets-outside-environment", Severity: SeverityWarning,
+		Message: "job \"b\" uses secrets.Y", Suppression: &Suppression{Kind: SuppressedExternal, Justification: "read-only token"}},
+	{File: ".github/workflows/rel.yml", Line: 30, Column: 11, Rule: "SP002", Name: "unpinned-action", Severity: SeverityNote,
+		Message: "must be a tag", Suppression: &Suppression{Kind: SuppressedExempt, Justification: "must be referenced by a tag"}},
+}
+
 func TestWriteText(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -69,6 +79,7 @@ func TestWriteJSON(t *testing.T) {
 		{"nil", nil},
 		{"empty", []Finding{}},
 		{"some", sampleFindings},
+		{"suppressed", append(append([]Finding{}, sampleFindings...), suppressedFindings...)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,24 +87,58 @@ func TestWriteJSON(t *testing.T) {
 			var b bytes.Buffer
 			g.Expect(WriteJSON(&b, tc.findings)).To(Succeed())
 			if len(tc.findings) == 0 {
-				g.Expect(b.String()).To(Equal("[]\n"))
+				g.Expect(b.String()).To(MatchJSON(`{"findings": [], "suppressed": []}`))
 				return
 			}
 			g.Expect(b.String()).To(ContainSubstring(`<sha> && go`), "no HTML escaping")
-			var back []Finding
+			var back jsonReport
 			g.Expect(json.Unmarshal(b.Bytes(), &back)).To(Succeed())
-			g.Expect(back).To(Equal(tc.findings))
-			var raw []map[string]any
+			g.Expect(back.Findings).To(Equal(sampleFindings), "active findings, in order")
+			g.Expect(back.Suppressed).To(HaveLen(len(tc.findings) - len(sampleFindings)))
+			for _, f := range back.Suppressed {
+				g.Expect(f.Suppression).NotTo(BeNil())
+				g.Expect(f.Suppression.Justification).NotTo(BeEmpty())
+			}
+			var raw map[string][]map[string]any
 			g.Expect(json.Unmarshal(b.Bytes(), &raw)).To(Succeed())
-			g.Expect(raw[0]).To(HaveKey("file"))
-			g.Expect(raw[0]).To(HaveKey("line"))
-			g.Expect(raw[0]).To(HaveKey("column"))
-			g.Expect(raw[0]).To(HaveKey("rule"))
-			g.Expect(raw[0]).To(HaveKey("name"))
-			g.Expect(raw[0]).To(HaveKey("severity"))
-			g.Expect(raw[0]).To(HaveKey("message"))
+			for _, k := range []string{"file", "line", "column", "rule", "name", "severity", "message"} {
+				g.Expect(raw["findings"][0]).To(HaveKey(k))
+			}
+			g.Expect(raw["findings"][0]).NotTo(HaveKey("suppression"))
 		})
 	}
+}
+
+func TestWriteTextListsSuppressedSeparately(t *testing.T) {
+	g := NewWithT(t)
+	var b bytes.Buffer
+	g.Expect(WriteText(&b, append(append([]Finding{}, sampleFindings...), suppressedFindings...))).To(Succeed())
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	g.Expect(lines).To(HaveLen(len(sampleFindings) + 1 + len(suppressedFindings)))
+	g.Expect(lines[len(sampleFindings)]).To(Equal("3 suppressed finding(s):"))
+	g.Expect(lines[len(sampleFindings)+1]).To(Equal(`  .github/workflows/ci.yml:9:15: SP001 checkout-persist-credentials: persist-credentials is "true" [suppressed (inSource): pushes the changelog]`))
+}
+
+func TestWriteSARIFSuppressions(t *testing.T) {
+	g := NewWithT(t)
+	_, log := sarifOf(t, append(append([]Finding{}, sampleFindings...), suppressedFindings...))
+	results := log["runs"].([]any)[0].(map[string]any)["results"].([]any)
+	g.Expect(results).To(HaveLen(len(sampleFindings)+len(suppressedFindings)), "suppressed results are kept, not dropped")
+	kinds := map[string]string{}
+	for _, r := range results {
+		res := r.(map[string]any)
+		sup, ok := res["suppressions"]
+		if !ok {
+			continue
+		}
+		s := sup.([]any)[0].(map[string]any)
+		kinds[res["ruleId"].(string)] = s["kind"].(string) + "/" + s["status"].(string) + "/" + s["justification"].(string)
+	}
+	g.Expect(kinds).To(Equal(map[string]string{
+		"SP001": "inSource/accepted/pushes the changelog",
+		"SP009": "external/accepted/read-only token",
+		"SP002": "external/accepted/must be referenced by a tag",
+	}))
 }
 
 // sarifOf renders findings and decodes the result generically.
@@ -217,7 +262,8 @@ func TestWriteSARIFMatchesSchema(t *testing.T) {
 
 	all := AuditFiles(fixtureFiles(t), Options{})
 	g.Expect(len(all)).To(BeNumerically(">", 50))
-	for name, findings := range map[string][]Finding{"fixtures": all, "samples": sampleFindings, "none": nil} {
+	withSuppressed := append(append([]Finding{}, sampleFindings...), suppressedFindings...)
+	for name, findings := range map[string][]Finding{"fixtures": all, "samples": sampleFindings, "suppressed": withSuppressed, "none": nil} {
 		out, _ := sarifOf(t, findings)
 		errs, err := v.Validate(out)
 		g.Expect(err).NotTo(HaveOccurred())

@@ -18,6 +18,7 @@ package audit
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -43,15 +44,16 @@ func checkMissingPermissions(a *auditor) {
 // checkExcessivePermissions implements SP004.
 func checkExcessivePermissions(a *auditor) {
 	if p := a.wf.Permissions; p != nil {
+		who := a.inheritingJobs()
 		if isWriteAll(p) {
 			a.report(p.All.Pos, ruleExcessivePermissions,
-				"workflow grants permissions: write-all to every job; declare read-only workflow permissions and grant write scopes per job")
+				"workflow grants permissions: write-all %s; declare read-only workflow permissions and grant write scopes per job", who)
 		}
 		for _, name := range sortedScopes(p) {
 			s := p.Scopes[name]
 			if s.Value != nil && strings.EqualFold(strings.TrimSpace(s.Value.Value), "write") {
 				a.report(s.Value.Pos, ruleExcessivePermissions,
-					"workflow-level permissions grant %s: write to every job; grant it only in the jobs that need it", scopeName(name, s))
+					"workflow-level permissions grant %s: write %s; grant it only in the jobs that need it", scopeName(name, s), who)
 			}
 		}
 	}
@@ -86,11 +88,34 @@ func checkKeylessSigning(a *auditor) {
 				if sub == "" || !keyless {
 					continue
 				}
+				if _, explicit := c.flag("--identity-token"); explicit {
+					continue // its own OIDC token (a private Sigstore stack): no id-token needed
+				}
 				a.report(a.src.posInValue(r.Run, r.RunPos, c.offset, c.word), ruleKeylessWithoutIDToken,
 					"keyless `cosign %s` needs an OIDC token, but the %s permissions of job %q do not grant id-token: write", sub, level, job.ID.Value)
 			}
 		}
 	}
+}
+
+// inheritingJobs says which jobs a workflow-level grant reaches: those
+// without their own permissions: block (a job-level block replaces it).
+func (a *auditor) inheritingJobs() string {
+	var names []string
+	for _, j := range a.jobs {
+		if j.Permissions == nil {
+			names = append(names, j.ID.Value)
+		}
+	}
+	switch {
+	case len(names) == len(a.jobs) && len(names) > 1:
+		return "to every job"
+	case len(names) == 0:
+		return "to no job today (each declares its own permissions) but to any job added without a permissions: block"
+	case len(names) == 1:
+		return "to job " + strconv.Quote(names[0])
+	}
+	return "to jobs " + strings.Join(names, ", ")
 }
 
 func isWriteAll(p *actionlint.Permissions) bool {

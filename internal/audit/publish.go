@@ -17,116 +17,63 @@ limitations under the License.
 package audit
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
 )
 
-// imageJob summarises what one job does with container images.
-type imageJob struct {
-	publishPos  *actionlint.Pos // first step that publishes, nil if none
-	publishWhat string          // how, for the message
-	signed      bool            // runs `cosign sign`
-	sbom        bool            // produces an SBOM
-}
-
-// checkImagePublishing implements SP005 and SP006. Signing and the SBOM must
-// happen in the publishing job itself: only there is the pushed digest known
-// for certain, and a separate job cannot be tied to this push statically.
+// checkImagePublishing implements SP005 and SP006 from the publishing
+// inventory. Signing and the SBOM must happen in the publishing job itself:
+// only there is the pushed digest known for certain, and a separate job
+// cannot be tied to this push statically. A job whose signing or SBOM is
+// "unknown" (part of it could not be followed) gets no finding: the
+// inventory says what was not followed instead of guessing.
 func checkImagePublishing(a *auditor) {
 	for _, job := range a.jobs {
-		ij := a.inspectImages(job)
-		if ij.publishPos == nil {
+		if job.WorkflowCall != nil {
+			continue // reported in the called workflow, or not readable
+		}
+		p := a.publication(job)
+		if p == nil || p.Kind != KindImage {
 			continue
 		}
-		if !ij.signed {
-			a.report(ij.publishPos, ruleImageNotSigned,
-				"job %q publishes a container image (%s) but no step in the job signs it with `cosign sign`", job.ID.Value, ij.publishWhat)
+		pos := &actionlint.Pos{Line: p.at.line, Col: p.at.col}
+		if p.at.file != a.path {
+			// Published from a Makefile, script or local action: report at
+			// the step, naming where.
+			pos = a.stepPosOf(job, p)
 		}
-		if !ij.sbom {
-			a.report(ij.publishPos, ruleImageWithoutSBOM,
-				"job %q publishes a container image (%s) but no step in the job produces an SBOM (build-push-action sbom: true, anchore/sbom-action, syft, or cosign attest --type spdxjson|cyclonedx)",
-				job.ID.Value, ij.publishWhat)
+		where := ""
+		if p.at.file != a.path {
+			where = " at " + p.at.String()
+		}
+		if p.Signing == signingNone {
+			a.report(pos, ruleImageNotSigned,
+				"job %q publishes a container image (%s%s) but no step in the job signs it with `cosign sign`", job.ID.Value, p.what, where)
+		}
+		if p.SBOM == sbomFalse {
+			a.report(pos, ruleImageWithoutSBOM,
+				"job %q publishes a container image (%s%s) but no step in the job produces an SBOM (build-push-action sbom: true, anchore/sbom-action, syft, or cosign attest --type spdxjson|cyclonedx)",
+				job.ID.Value, p.what, where)
 		}
 	}
 }
 
-func (a *auditor) inspectImages(job *actionlint.Job) imageJob {
-	var ij imageJob
-	publish := func(pos *actionlint.Pos, what string) {
-		if ij.publishPos == nil {
-			ij.publishPos, ij.publishWhat = pos, what
-		}
-	}
-	for _, step := range job.Steps {
-		if step == nil {
-			continue
-		}
-		if e := actionOf(step); e != nil {
-			a.inspectImageAction(job, e, &ij, publish)
-			continue
-		}
-		r := runOf(step)
-		if r == nil {
-			continue
-		}
-		// Variables exported earlier in the same script shadow env: ones.
-		exported := map[string]string{}
-		env := func(name string) string {
-			if v, ok := exported[name]; ok {
-				return v
+// stepPosOf finds the workflow step through which p's first push happens.
+func (a *auditor) stepPosOf(job *actionlint.Job, p *Publication) *actionlint.Pos {
+	for _, o := range a.jobOps(job) {
+		if o.loc == p.at && o.step != nil {
+			root := o.step
+			for root.caller != nil {
+				root = root.caller
 			}
-			return a.envValue(job, step, name)
-		}
-		for _, c := range parseScript(r.Run.Value) {
-			if c.name == "export" {
-				for _, arg := range c.args {
-					if k, v, ok := strings.Cut(arg, "="); ok {
-						exported[k] = v
-					}
-				}
-			}
-			if pushesImage(c, env) {
-				publish(a.src.posInValue(r.Run, r.RunPos, c.offset, c.word), fmt.Sprintf("`%s`", commandLine(c, 2)))
-			}
-			if sub, _ := cosignSigning(c); sub == "sign" {
-				ij.signed = true
-			}
-			if producesSBOM(c) {
-				ij.sbom = true
+			if root.posInWorkflow != nil {
+				return root.posInWorkflow
 			}
 		}
 	}
-	return ij
-}
-
-func (a *auditor) inspectImageAction(job *actionlint.Job, e *actionlint.ExecAction, ij *imageJob, publish func(*actionlint.Pos, string)) {
-	switch {
-	case usesAction(e.Uses, "docker/build-push-action"), usesAction(e.Uses, "docker/bake-action"):
-		name, _, _ := strings.Cut(strings.TrimSpace(e.Uses.Value), "@")
-		if in := input(e, "push"); in != nil && mayBeTrue(in.Value, job) {
-			publish(in.Value.Pos, name+" with push: "+strings.TrimSpace(in.Value.Value))
-		}
-		if in := input(e, "outputs"); in != nil && outputPushes(in.Value.Value) {
-			publish(in.Value.Pos, name+" with outputs: "+strings.TrimSpace(in.Value.Value))
-		}
-		if in := input(e, "sbom"); in != nil && alwaysTruthy(in.Value, job) {
-			ij.sbom = true
-		}
-		if in := input(e, "attests"); in != nil && strings.Contains(strings.ToLower(in.Value.Value), "type=sbom") {
-			ij.sbom = true
-		}
-	case usesAction(e.Uses, "redhat-actions/push-to-registry"):
-		publish(e.Uses.Pos, "redhat-actions/push-to-registry")
-	case usesAction(e.Uses, "anchore/sbom-action"):
-		ij.sbom = true
-	case usesAction(e.Uses, "aquasecurity/trivy-action"):
-		if in := input(e, "format"); in != nil && isSBOMFormat(in.Value.Value) {
-			ij.sbom = true
-		}
-	}
+	return job.ID.Pos
 }
 
 // envValue resolves an environment variable visible to a step: step env,

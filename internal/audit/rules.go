@@ -115,6 +115,25 @@ var (
 			"(required reviewers, allowed branches, wait timers) pass. Move the secret to an environment and " +
 			"add `environment: <name>` to the job.",
 	}
+	ruleUntrustedArtifact = Rule{
+		ID: "SP011", Name: "untrusted-artifact", Severity: SeverityError,
+		Summary: "A privileged workflow unpacks or runs artifacts of the untrusted run that triggered it.",
+		Help: "workflow_run and pull_request_target workflows run with the base repository's secrets and a write " +
+			"token, while the artifacts of the triggering run (or of the pull request's runs) were produced by " +
+			"the pull request's code. Unpacking them into the workspace can overwrite scripts and configuration " +
+			"that later steps run, and running anything from them hands the job to the attacker. Download into " +
+			"a dedicated directory (`path: ${{ runner.temp }}/artifacts`), treat the files as data (parse, never " +
+			"execute or source them), and validate what you read.",
+	}
+	ruleNotFollowed = Rule{
+		ID: "SP012", Name: "reference-not-followed", Severity: SeverityNote,
+		Summary: "A reference inside the repository was refused or stopped by a limit.",
+		Help: "The audit follows local actions, Makefiles, scripts and goreleaser configurations within the " +
+			"repository, with bounds: files over 1 MiB, more than 512 files, more than 6 levels of make, scripts " +
+			"and local actions, include cycles, and paths or symbolic links that leave the repository are not " +
+			"followed. The message names the limit. Publishing done behind such a reference is not in the " +
+			"inventory, so SP005/SP006 cannot see it: make the reference smaller or direct.",
+	}
 	ruleTemplateInjection = Rule{
 		ID: "SP010", Name: "template-injection", Severity: SeverityError,
 		Summary: "An attacker-controlled value is expanded by ${{ }} inside a script.",
@@ -138,6 +157,8 @@ var allRules = []Rule{
 	ruleDangerousCheckout,
 	ruleSecretsOutsideEnvironment,
 	ruleTemplateInjection,
+	ruleUntrustedArtifact,
+	ruleNotFollowed,
 }
 
 // Rules returns the rule catalogue ordered by id, SP000 (parse-error)

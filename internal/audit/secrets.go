@@ -17,6 +17,7 @@ limitations under the License.
 package audit
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -31,18 +32,39 @@ import (
 // workflow is audited on its own, and its jobs that use the secrets are the
 // ones that must declare the environment.
 func checkSecretsOutsideEnv(a *auditor) {
+	// Secrets in the workflow-level env: reach every job.
+	var wfEnv []*actionlint.String
+	if e := a.wf.Env; e != nil {
+		wfEnv = append(wfEnv, e.Expression)
+		for _, v := range e.Vars {
+			if v != nil {
+				wfEnv = append(wfEnv, v.Value)
+			}
+		}
+	}
 	for _, job := range a.jobs {
 		if job.WorkflowCall != nil || hasEnvironment(job) {
 			continue
 		}
-		names := secretNames(jobStrings(job))
+		names := secretNames(append(jobStrings(job), wfEnv...))
 		if len(names) == 0 {
 			continue
 		}
+		subject := "the secret is"
+		if len(names) > 1 {
+			subject = "the secrets are"
+		}
 		a.report(job.ID.Pos, ruleSecretsOutsideEnvironment,
-			"job %q uses %s but declares no environment:, so the secret is released without any protection rule; store it as an environment secret and add environment: <name> to the job",
-			job.ID.Value, strings.Join(names, ", "))
+			"job %q uses %s but declares no environment:, so %s released without any protection rule; store %s and add environment: <name> to the job",
+			job.ID.Value, strings.Join(names, ", "), subject, pluralPick(len(names), "it as an environment secret", "them as environment secrets"))
 	}
+}
+
+func pluralPick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func hasEnvironment(job *actionlint.Job) bool {
@@ -71,7 +93,7 @@ func secretNames(strs []*actionlint.String) []string {
 			case strings.EqualFold(p.segs[1], "github_token"):
 				continue
 			default:
-				name = "secrets." + strings.ToUpper(p.segs[1])
+				name = "secrets." + spelledAs(s.Value, p.segs[1])
 			}
 			seen[name] = true
 		}
@@ -82,6 +104,22 @@ func secretNames(strs []*actionlint.String) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+var secretRefRE = regexp.MustCompile(`secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['"]([^'"]+)['"]\s*\])`)
+
+// spelledAs returns the secret name lower as it is written in text (the
+// expression parser lower-cases names; GitHub compares them ignoring case,
+// but a maintainer searches for what they wrote).
+func spelledAs(text, lower string) string {
+	for _, m := range secretRefRE.FindAllStringSubmatch(text, -1) {
+		for _, g := range m[1:] {
+			if g != "" && strings.EqualFold(g, lower) {
+				return g
+			}
+		}
+	}
+	return lower
 }
 
 // jobStrings collects every string of a job where an expression may read a

@@ -40,12 +40,33 @@ type shellCommand struct {
 // here-documents (whose bodies are data, not commands). ${{ }} expressions
 // are kept inside the word they appear in.
 func parseScript(script string) []shellCommand {
-	s := &scriptScanner{script: script, masked: maskExpressions(script), curStart: -1}
+	all := parseScriptDepth(script, 0)
+	out := all[:0]
+	for _, c := range all {
+		if c.name != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// parseScriptAssignments is parseScript keeping assignment-only commands
+// ("IMAGE=ttl.sh/x", with an empty name), for resolving later $IMAGE.
+func parseScriptAssignments(script string) []shellCommand {
+	return parseScriptDepth(script, 0)
+}
+
+// maxSubstitutionDepth bounds "$(...)" nested inside double quotes, which
+// are parsed recursively.
+const maxSubstitutionDepth = 4
+
+func parseScriptDepth(script string, depth int) []shellCommand {
+	s := &scriptScanner{script: script, masked: maskExpressions(script), curStart: -1, depth: depth}
 	for i := 0; i < len(s.masked); i++ {
 		i = s.step(i)
 	}
 	s.endCmd()
-	return s.cmds
+	return append(s.cmds, s.nested...)
 }
 
 // scriptScanner is the state of parseScript. Decisions are taken on masked
@@ -57,8 +78,10 @@ type scriptScanner struct {
 	words          []string
 	starts         []int
 	cur            strings.Builder
-	curStart       int      // offset of the current word, -1 between words
-	heredocs       []string // delimiters whose bodies start after the next newline
+	curStart       int            // offset of the current word, -1 between words
+	heredocs       []string       // delimiters whose bodies start after the next newline
+	nested         []shellCommand // commands of "$(...)" inside double quotes
+	depth          int
 }
 
 // step consumes the byte at i (and possibly more) and returns the index of
@@ -155,10 +178,50 @@ func (s *scriptScanner) doubleQuoted(i int) int {
 		if s.masked[j] == '\\' && j+1 < len(s.masked) && strings.IndexByte("\"\\$`", s.masked[j+1]) >= 0 {
 			j++
 		}
+		if strings.HasPrefix(s.masked[j:], "$(") && s.depth < maxSubstitutionDepth {
+			// "echo "digest=$(make publish)"": the substitution runs.
+			if end := substitutionEnd(s.masked, j+1); end > 0 {
+				for _, c := range parseScriptDepth(s.script[j+2:end], s.depth+1) {
+					c.offset += j + 2
+					s.nested = append(s.nested, c)
+				}
+				b.WriteString(s.script[j : end+1])
+				j = end
+				continue
+			}
+		}
 		b.WriteByte(s.script[j])
 	}
 	s.add(i, b.String())
 	return j
+}
+
+// substitutionEnd returns the index of the ")" closing the "(" at open,
+// ignoring parentheses in quotes, or -1.
+func substitutionEnd(s string, open int) int {
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '\'':
+			if k := strings.IndexByte(s[i+1:], '\''); k >= 0 {
+				i += k + 1
+			}
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		case '"':
+			if depth == 0 {
+				return -1
+			}
+		}
+	}
+	return -1
 }
 
 func (s *scriptScanner) add(at int, text string) {
@@ -269,6 +332,12 @@ func newShellCommand(words []string, starts []int) (shellCommand, bool) {
 			c.offset = starts[i]
 			return c, c.name != ""
 		}
+	}
+	// Only assignments ("IMAGE=ttl.sh/x"): a command without a program,
+	// kept so that later commands of the script can resolve $IMAGE.
+	if len(c.assigns) > 0 {
+		c.offset = starts[0]
+		return c, true
 	}
 	return c, false
 }

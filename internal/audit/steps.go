@@ -150,6 +150,11 @@ func (a *auditor) checkPinned(uses *actionlint.String, what string) {
 		name, ref := v[:at], v[at+1:]
 		switch {
 		case commitSHARE.MatchString(ref):
+		case mustBeTagPinned(name):
+			a.report(uses.Pos, ruleUnpinnedAction,
+				"%s %s is referenced by the tag %q, as it must be: it verifies its own version from the ref and does not work pinned to a SHA; "+
+					"exempt, but GitHub's \"require actions to be pinned to a full-length commit SHA\" setting would refuse this workflow", what, name, ref)
+			a.exempt[exemptKey(uses.Pos.Line, uses.Pos.Col, ruleUnpinnedAction.ID)] = name + " must be referenced by a tag"
 		case shortSHARE.MatchString(ref) && strings.ContainsAny(ref, "abcdefABCDEF"):
 			a.report(uses.Pos, ruleUnpinnedAction,
 				"%s %s is pinned to the abbreviated SHA %q, which can collide with a branch or tag name; use the full 40-character commit SHA", what, name, ref)
@@ -158,6 +163,14 @@ func (a *auditor) checkPinned(uses *actionlint.String, what string) {
 				"%s %s is referenced by the mutable ref %q; pin it to a full 40-character commit SHA (keep the tag in a comment: @<sha> # %s)", what, name, ref, ref)
 		}
 	}
+}
+
+// mustBeTagPinned reports actions and reusable workflows that do not work
+// when pinned to a commit: the SLSA generator's workflows read their own
+// ref to find the builder release they verify.
+func mustBeTagPinned(name string) bool {
+	n := strings.ToLower(name)
+	return n == "slsa-framework/slsa-github-generator" || strings.HasPrefix(n, "slsa-framework/slsa-github-generator/")
 }
 
 // privilegedTriggers are the events whose runs get the base repository's

@@ -87,6 +87,8 @@ type SecurePipelineReconciler struct {
 	deleteAttempts map[types.UID]int
 	// audits remembers each pipeline's last workflow audit (see workflow_audit.go).
 	audits map[types.UID]*auditResult
+	// blobs keeps the git blobs the workflow audit read, by sha (see workflow_tree.go).
+	blobs *blobCache
 	// ids caches reviewer logins and team slugs resolved to GitHub ids.
 	ids *idCache
 }

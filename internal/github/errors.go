@@ -66,6 +66,9 @@ func IsUnauthorized(err error) bool { return statusOf(err) == http.StatusUnautho
 // IsForbidden reports a 403 that is not a rate limit: the credentials lack a permission.
 func IsForbidden(err error) bool { return statusOf(err) == http.StatusForbidden }
 
+// IsConflict reports a 409, e.g. the git database of an empty repository.
+func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
+
 // IsValidation reports a 422: GitHub refused a value.
 func IsValidation(err error) bool { return statusOf(err) == http.StatusUnprocessableEntity }
 

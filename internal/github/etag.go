@@ -17,12 +17,17 @@ const DefaultCacheBytes = 64 << 20
 // maxCachedBody keeps one large workflow file from evicting everything else; larger bodies are not cached.
 const maxCachedBody = 1 << 20
 
-// auditShare is the part of the cache the workflow audit's reads (the contents API) may use. They are
+// auditShare is the part of the cache the workflow audit's reads (git trees and blobs) may use. They are
 // read once an hour per repository; kept apart, they evict each other and never the resyncs' entries.
 const auditShare = 4 // one quarter
 
 // entryOverhead approximates the bookkeeping of one entry (key, etag, list element) for the byte bound.
 const entryOverhead = 256
+
+// maxCachedTreeBody is the exception for git trees: a recursive listing of a repository with a few
+// thousand files is over 1 MiB, and it is the one request an unchanged repository's audit costs, so it
+// must be revalidated (304) rather than downloaded again.
+const maxCachedTreeBody = 8 << 20
 
 // cacheEntry is a successful GET's answer, replayed when GitHub says 304 Not Modified.
 type cacheEntry struct {
@@ -50,9 +55,11 @@ func (e *cacheEntry) size() int {
 	return n
 }
 
-// isAudit says whether an entry is one of the workflow audit's reads.
+// isAudit says whether an entry is one of the workflow audit's reads: the repository's git tree and
+// blobs, and the contents API.
 func (e *cacheEntry) isAudit() bool {
-	return strings.Contains(e.path, "/contents/") || strings.HasSuffix(e.path, "/contents")
+	return strings.Contains(e.path, "/git/trees/") || strings.Contains(e.path, "/git/blobs/") ||
+		strings.Contains(e.path, "/contents/") || strings.HasSuffix(e.path, "/contents")
 }
 
 // etagCache is a per-identity LRU of GET answers keyed by URL and Accept header, bounded by bytes (and
@@ -105,7 +112,11 @@ func (c *etagCache) get(key string) *cacheEntry {
 }
 
 func (c *etagCache) put(e *cacheEntry) {
-	if len(e.body) > maxCachedBody {
+	limit := maxCachedBody
+	if strings.Contains(e.path, "/git/trees/") {
+		limit = maxCachedTreeBody
+	}
+	if len(e.body) > limit {
 		c.remove(e.key)
 		return
 	}

@@ -32,6 +32,8 @@ var routeTemplates = []string{
 	"/repos/{owner}/{repo}/rulesets",
 	"/repos/{owner}/{repo}/rulesets/{ruleset_id}",
 	"/repos/{owner}/{repo}/contents/{path}",
+	"/repos/{owner}/{repo}/git/trees/{tree_sha}",
+	"/repos/{owner}/{repo}/git/blobs/{file_sha}",
 }
 
 // compiledRoute is a template split into segments; "" marks a parameter.

@@ -178,6 +178,12 @@ type Client interface {
 	// WorkflowFiles reads .github/workflows/*.yml and *.yaml on the default branch, keyed by path.
 	// A repository without that folder has none.
 	WorkflowFiles(ctx context.Context, owner, repo string) (map[string][]byte, error)
+
+	// GitTree lists a git tree: ref is a branch name or a tree sha, recursive lists everything below.
+	// A branch with no commits is a NotFound or Conflict error, as GitHub answers.
+	GitTree(ctx context.Context, owner, repo, ref string, recursive bool) (*GitTree, error)
+	// GitBlob reads a blob by sha; the content is checked to hash to sha.
+	GitBlob(ctx context.Context, owner, repo, sha string) ([]byte, error)
 }
 
 // Credentials are what a pipeline's credentials Secret holds: a token, or a GitHub App installation.

@@ -102,6 +102,7 @@ func TestEndToEnd(t *testing.T) {
 		{"the pipeline is reconciled", s.pipelineIsReconciled},
 		{"GitHub holds the environments, Actions settings and DCO ruleset", s.gitHubMatches},
 		{"the workflow audit reports the seeded findings", s.auditFindings},
+		{"the publishing inventory follows make into the Makefile", s.publishingInventory},
 		// The registry-credentials part of the reconciler (internal/controller/credentials*.go, rotation.go).
 		{"registry credentials are on GitHub, decrypted", s.credentialsPushed},
 		{"a new dev registry Secret reaches GitHub", s.devRotation},

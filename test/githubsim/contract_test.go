@@ -416,6 +416,27 @@ func TestContract(t *testing.T) {
 	g.Expect(k.call("GET", repo+"/contents/README.md?ref=nope", tokAdmin, nil).Status).To(Equal(404))
 	g.Expect(k.call("GET", repo+"/contents/missing.txt", tokAdmin, nil).Status).To(Equal(404))
 
+	// Git trees and blobs of the default branch.
+	tree := k.call("GET", repo+"/git/trees/main?recursive=1", tokAdmin, nil)
+	g.Expect(tree.Status).To(Equal(200))
+	g.Expect(k.call("GET", repo+"/git/trees/main", tokAdmin, nil).Status).To(Equal(200))
+	var blobSHA, subtree string
+	for _, e := range tree.JSON()["tree"].([]any) {
+		m := e.(map[string]any)
+		if m["type"] == "blob" && blobSHA == "" {
+			blobSHA = m["sha"].(string)
+		}
+		if m["type"] == "tree" && subtree == "" {
+			subtree = m["sha"].(string)
+		}
+	}
+	g.Expect(blobSHA).NotTo(BeEmpty())
+	g.Expect(subtree).NotTo(BeEmpty())
+	g.Expect(k.call("GET", repo+"/git/trees/"+subtree, tokAdmin, nil).Status).To(Equal(200))
+	g.Expect(k.call("GET", repo+"/git/trees/0123456789012345678901234567890123456789", tokAdmin, nil).Status).To(Equal(404))
+	g.Expect(k.call("GET", repo+"/git/blobs/"+blobSHA, tokAdmin, nil).Status).To(Equal(200))
+	g.Expect(k.call("GET", repo+"/git/blobs/0123456789012345678901234567890123456789", tokAdmin, nil).Status).To(Equal(404))
+
 	// Organisations (orgs_test.go).
 	contractOrganizations(g, k, s)
 

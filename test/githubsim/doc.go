@@ -1,7 +1,8 @@
 // Package githubsim is an in-process simulator of the subset of GitHub's REST
 // API that the secure-pipeline operator uses: repositories, deployment
 // environments with protection rules and branch policies, encrypted
-// environment secrets, repository Actions settings, rulesets and contents.
+// environment secrets, repository Actions settings, rulesets, contents, and
+// the git trees and blobs of the default branch.
 //
 // It exists so that the operator's GitHub client, the reconciler tests, the
 // e2e suite and demos can run without reaching github.com. It reproduces the

@@ -108,6 +108,8 @@ func routeTable() []*route {
 		{Method: "DELETE", Pattern: repo + "/rulesets/{ruleset_id}", Handler: (*Server).deleteRulesetHandler},
 
 		{Method: "GET", Pattern: repo + "/contents/{path}", Handler: (*Server).getContents},
+		{Method: "GET", Pattern: repo + "/git/trees/{tree_sha}", Handler: (*Server).getGitTree},
+		{Method: "GET", Pattern: repo + "/git/blobs/{file_sha}", Handler: (*Server).getGitBlob},
 	}
 	for _, r := range rs {
 		r.compile()

@@ -46,6 +46,7 @@ type repo struct {
 	actions  ActionsState
 	rulesets map[int64]*RulesetState
 	files    map[string][]byte // path without leading slash
+	symlinks map[string]bool   // paths of files that are symbolic links (see git.go)
 }
 
 type environment struct {
@@ -272,6 +273,7 @@ func (s *Server) SetFile(owner, repo, path string, content []byte) {
 	defer s.mu.Unlock()
 	if r := s.st.repos[repoKey(owner, repo)]; r != nil {
 		r.files[strings.Trim(path, "/")] = append([]byte(nil), content...)
+		delete(r.symlinks, strings.Trim(path, "/"))
 	}
 }
 

@@ -227,9 +227,22 @@ func TestValidation(t *testing.T) {
 		{name: "audit interval of 1m", mutate: func(o map[string]any) { set(o, "spec.workflowAudit.interval", "1m") }},
 		{name: "audit interval of 30s", mutate: func(o map[string]any) { set(o, "spec.workflowAudit.interval", "30s") },
 			refused: []string{"spec.workflowAudit.interval", "at least 1m"}},
-		{name: "disabling a known rule", mutate: func(o map[string]any) { set(o, "spec.workflowAudit.disabledRules", []any{"SP003", "SP010"}) }},
-		{name: "disabling an unknown rule", mutate: func(o map[string]any) { set(o, "spec.workflowAudit.disabledRules", []any{"SP011"}) },
+		{name: "disabling a known rule", mutate: func(o map[string]any) { set(o, "spec.workflowAudit.disabledRules", []any{"SP003", "SP010", "SP012"}) }},
+		{name: "disabling an unknown rule", mutate: func(o map[string]any) { set(o, "spec.workflowAudit.disabledRules", []any{"SP013"}) },
 			refused: []string{"spec.workflowAudit.disabledRules[0]"}},
+		{name: "an acknowledgement", mutate: func(o map[string]any) {
+			set(o, "spec.workflowAudit.ignore", []any{map[string]any{"rule": "SP001", "path": ".github/workflows/*.yml",
+				"job": "bump", "action": "actions/checkout", "reason": "pushes the changelog"}})
+		}},
+		{name: "an acknowledgement without a reason", mutate: func(o map[string]any) {
+			set(o, "spec.workflowAudit.ignore", []any{map[string]any{"rule": "SP001", "path": "x.yml"}})
+		}, refused: []string{"spec.workflowAudit.ignore[0].reason", "Required value"}},
+		{name: "an acknowledgement with a blank reason", mutate: func(o map[string]any) {
+			set(o, "spec.workflowAudit.ignore", []any{map[string]any{"rule": "SP001", "path": "x.yml", "reason": "   "}})
+		}, refused: []string{"spec.workflowAudit.ignore[0].reason"}},
+		{name: "an acknowledgement of an unknown rule", mutate: func(o map[string]any) {
+			set(o, "spec.workflowAudit.ignore", []any{map[string]any{"rule": "SP099", "path": "x.yml", "reason": "r"}})
+		}, refused: []string{"spec.workflowAudit.ignore[0].rule"}},
 		{name: "deletion policy Delete", mutate: func(o map[string]any) { set(o, "spec.deletionPolicy", "Delete") }},
 		{name: "deletion policy Keep", mutate: func(o map[string]any) { set(o, "spec.deletionPolicy", "Keep") },
 			refused: []string{"spec.deletionPolicy", `"Orphan"`, `"Delete"`}},
