@@ -124,10 +124,12 @@ func (b *budget) reserveLocked(now time.Time, pts float64, p Priority, charged b
 	return 0
 }
 
-// primaryWaitLocked paces charged routine requests so that the primary budget lasts the hour: by a
-// point of the window, at most that share of the limit (plus a small burst) may be used.
+// primaryWaitLocked paces charged routine requests so that the primary budget lasts the hour: once half
+// of it is spent, by a point of the window at most that share of the limit (plus a small burst) may be
+// used. The first half is not paced, so a cold start or a new leader's first round is not slowed while
+// the budget is plentiful.
 func (b *budget) primaryWaitLocked(now time.Time) time.Duration {
-	if b.limit <= 0 || !now.Before(b.reset) {
+	if b.limit <= 0 || !now.Before(b.reset) || b.remaining-b.chargedSince > b.limit/2 {
 		return 0
 	}
 	start := b.reset.Add(-time.Hour)

@@ -77,10 +77,16 @@ func TestBudgetSpreadsThePrimaryBudgetOverTheHour(t *testing.T) {
 	b := newBudget(1<<20, time.Now)
 	h := http.Header{}
 	h.Set("X-RateLimit-Limit", "5000")
-	h.Set("X-RateLimit-Remaining", "4000") // 1,000 used 6 minutes into the window: ahead of 10%+5%
+	h.Set("X-RateLimit-Remaining", "4000") // 1,000 used 6 minutes into the window: ahead, but half is left
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 	b.observe(h)
-	now := reset.Add(-54 * time.Minute)
+	b.mu.Lock()
+	g.Expect(b.reserveLocked(reset.Add(-54*time.Minute), readPoints, PriorityRoutine, true)).To(BeZero(),
+		"the first half of the hour's budget is not paced")
+	b.mu.Unlock()
+	h.Set("X-RateLimit-Remaining", "2000") // 3,000 used half-way: ahead of 50%+5%
+	b.observe(h)
+	now := reset.Add(-30 * time.Minute)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := b.reserveLocked(now, readPoints, PriorityRoutine, true)

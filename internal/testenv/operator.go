@@ -40,6 +40,10 @@ type OperatorOptions struct {
 	WatchLabelSelector string
 	// ClaimsNamespace turns on the repository claims (--repository-claims-namespace).
 	ClaimsNamespace string
+	// LeaderElectionID turns on leader election with this Lease in ClaimsNamespace, with short
+	// timings (a lost leader is replaced within about two seconds) and no release on stop, so that
+	// cancelling a manager's context behaves like killing its process.
+	LeaderElectionID string
 }
 
 // StartOperatorWith is StartOperator with options, for the benchmarks.
@@ -61,11 +65,18 @@ func (e *Env) StartOperatorWith(ctx context.Context, o OperatorOptions) error {
 			&civ1alpha1.SecurePipeline{}: {Label: sel}, &civ1alpha1.SecurePipelineSet{}: {Label: sel},
 		}
 	}
+	lease, renew, retry := 2*time.Second, time.Second, 200*time.Millisecond
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                 e.Scheme,
-		Cache:                  cacheOpts,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
+		Scheme:                  e.Scheme,
+		Cache:                   cacheOpts,
+		LeaderElection:          o.LeaderElectionID != "",
+		LeaderElectionID:        o.LeaderElectionID,
+		LeaderElectionNamespace: o.ClaimsNamespace,
+		LeaseDuration:           &lease,
+		RenewDeadline:           &renew,
+		RetryPeriod:             &retry,
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:  "0",
 		Client: client.Options{Cache: &client.CacheOptions{
 			DisableFor: []client.Object{&corev1.Secret{}},
 		}},

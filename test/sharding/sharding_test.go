@@ -218,9 +218,14 @@ func TestOneOwnerAcrossShards(t *testing.T) {
 		Should(Equal(metav1.ConditionTrue))
 	// The claim now names the younger pipeline: one Lease, in the operator's namespace.
 	var leases coordinationv1.LeaseList
-	g.Expect(k8s.List(ctx, &leases, client.InNamespace(claims))).To(Succeed())
-	g.Expect(leases.Items).To(HaveLen(1))
-	g.Expect(*leases.Items[0].Spec.HolderIdentity).To(HavePrefix("team-b/web/"))
-	g.Expect(leases.Items[0].Annotations).To(
-		HaveKeyWithValue("ci.securepipeline.dev/repository", strings.ToLower(sim.URL()+"acme/web")))
+	g.Expect(k8s.List(ctx, &leases, client.InNamespace(claims),
+		client.MatchingLabels{"ci.securepipeline.dev/repository-claim": "true"})).To(Succeed())
+	var mine []coordinationv1.Lease
+	for _, l := range leases.Items {
+		if l.Annotations["ci.securepipeline.dev/repository"] == strings.ToLower(sim.URL()+"acme/web") {
+			mine = append(mine, l)
+		}
+	}
+	g.Expect(mine).To(HaveLen(1), "one claim per repository")
+	g.Expect(*mine[0].Spec.HolderIdentity).To(HavePrefix("team-b/web/"))
 }
