@@ -126,6 +126,13 @@ func main() {
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
+	// The default server follows the same rules as spec.github.apiURL (https, or plain http only to a
+	// literal loopback address): refused here, it would stall every pipeline without an apiURL instead.
+	if _, err := githubapi.ParseServer(githubAPIURL); err != nil {
+		setupLog.Error(err, "--github-api-url is not a usable GitHub API URL", "url", githubAPIURL)
+		os.Exit(1)
+	}
+
 	// if the enable-http2 flag is false (the default), http/2 should be disabled
 	// due to its vulnerabilities. More specifically, disabling http/2 will
 	// prevent from being vulnerable to the HTTP/2 Stream Cancellation and

@@ -110,9 +110,22 @@ type RepositoryReference struct {
 type GitHubConnection struct {
 	// apiURL is the GitHub REST API base URL, e.g. https://github.example.com/api/v3/ for GitHub
 	// Enterprise Server. Empty means the manager's --github-api-url flag (default https://api.github.com/).
-	// It must be https; plain http is accepted only for a loopback host (local testing).
+	// It must be https; plain http is accepted only to a literal loopback address or localhost (local
+	// testing). One server has one spelling here: no query, fragment, user info or percent-encoding, and
+	// a host that is a DNS name in ASCII or an IP address in canonical form. The operator compares
+	// servers in canonical form (lower-case host, no default port, clean path) and refuses the same
+	// values itself, for objects stored before these rules existed.
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || (url(self).getScheme() == 'http' && (url(self).getHostname() == 'localhost' || url(self).getHostname() == '::1' || url(self).getHostname().startsWith('127.'))))",message="must be an https URL (plain http only to a loopback host such as 127.0.0.1 or localhost)"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('?')",message="must not have a query (?...)"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('#')",message="must not have a fragment (#...)"
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[[:space:][:cntrl:]%]') && !self.contains('\\')`,message="must not contain white space, control characters, percent signs or backslashes"
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != ''",message="must be an absolute URL such as https://github.example.com/api/v3/"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^/]*//[^/]*@')",message="must not carry user info (user:password@)"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() == '' || self.matches('^[A-Za-z][A-Za-z0-9+.-]*://(([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?[.])*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?[.]?|[[][0-9A-Fa-f:]+[]])(:[0-9]*)?(/|$)')",message="the host must be a DNS name of ASCII letters, digits and hyphens, or an IP address"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() == '' || self.matches('^[A-Za-z][A-Za-z0-9+.-]*://(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(:[0-9]*)?(/|$)') || !self.matches('^[^/]*//([^/]*[.])?(0[xX][0-9A-Fa-f]*|[0-9]+)[.]?(:[0-9]*)?(/|$)')",message="the host looks like an IP address but is not one in canonical form (e.g. 127.1 or 2130706433)"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getPort() == '' || (size(url(self).getPort()) <= 5 && int(url(self).getPort()) >= 1 && int(url(self).getPort()) <= 65535)",message="the port must be between 1 and 65535"
+	// +kubebuilder:validation:XValidation:rule=`!isURL(self) || self.matches("^[^/]*//[^/]*(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?$")`,message="the path may only hold letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ /"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() == '' || self.matches('^[hH][tT][tT][pP][sS]://') || self.matches('^[hH][tT][tT][pP]://([lL][oO][cC][aA][lL][hH][oO][sS][tT]|127([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[[]::1[]])(:[0-9]*)?(/|$)')",message="must be https; plain http is accepted only to a literal loopback address (127.0.0.0/8, ::1) or localhost"
 	// +optional
 	APIURL string `json:"apiURL,omitempty"`
 
@@ -447,7 +460,10 @@ type SecurePipelineStatus struct {
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// repositoryID is GitHub's numeric id of the repository.
+	// repositoryID is GitHub's numeric id of the repository, as this pipeline's own credentials last read
+	// it (as a repository admin, when GitHub says). It is the pipeline's proof of access: only pipelines
+	// with it take part in deciding which one owns a repository. It is cleared when the credentials can
+	// no longer read or administer the repository, or the pipeline is refused before reading it.
 	// +optional
 	RepositoryID int64 `json:"repositoryID,omitempty"`
 

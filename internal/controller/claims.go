@@ -44,10 +44,12 @@ func claimHolder(p *civ1alpha1.SecurePipeline) string {
 	return p.Namespace + "/" + p.Name + "/" + string(p.UID)
 }
 
-// claimRepository makes p the holder of its repository's claim if it is free, held by a pipeline that
-// is gone or names another repository now, or held by a younger pipeline. It returns the pipeline that
-// holds it otherwise. Claims are off when ClaimsNamespace is empty (one manager sees every pipeline).
-func (r *SecurePipelineReconciler) claimRepository(ctx context.Context, p *civ1alpha1.SecurePipeline) (*civ1alpha1.SecurePipeline, error) {
+// claimRepository makes p, whose credentials just read the repository (id), the holder of its
+// repository's claim if it is free, held by a pipeline that is gone, names another repository now or
+// has no proof of access to it (status.repositoryID, as the cached rule requires), or held by a younger
+// pipeline. It returns the pipeline that holds it otherwise. Claims are off when ClaimsNamespace is empty
+// (one manager sees every pipeline).
+func (r *SecurePipelineReconciler) claimRepository(ctx context.Context, p *civ1alpha1.SecurePipeline, id int64) (*civ1alpha1.SecurePipeline, error) {
 	if r.ClaimsNamespace == "" {
 		return nil, nil
 	}
@@ -76,7 +78,7 @@ func (r *SecurePipelineReconciler) claimRepository(ctx context.Context, p *civ1a
 	if holder == claimHolder(p) {
 		return nil, nil
 	}
-	current, err := r.claimant(ctx, holder, key)
+	current, err := r.claimant(ctx, holder, key, id)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +95,9 @@ func (r *SecurePipelineReconciler) claimRepository(ctx context.Context, p *civ1a
 }
 
 // claimant returns the pipeline a claim's holder names, read uncached (it may be in another shard), or
-// nil when it is gone, was replaced (another uid) or manages another repository now.
-func (r *SecurePipelineReconciler) claimant(ctx context.Context, holder, key string) (*civ1alpha1.SecurePipeline, error) {
+// nil when it is gone, was replaced (another uid), manages another repository now, or has not proven
+// access to the repository (id).
+func (r *SecurePipelineReconciler) claimant(ctx context.Context, holder, key string, id int64) (*civ1alpha1.SecurePipeline, error) {
 	parts := strings.SplitN(holder, "/", 3)
 	if len(parts) != 3 {
 		return nil, nil
@@ -106,7 +109,7 @@ func (r *SecurePipelineReconciler) claimant(ctx context.Context, holder, key str
 		}
 		return nil, fmt.Errorf("reading SecurePipeline %s/%s, which claims a repository: %w", parts[0], parts[1], err)
 	}
-	if p.UID != types.UID(parts[2]) || r.repositoryKey(p) != key {
+	if p.UID != types.UID(parts[2]) || r.repositoryKey(p) != key || p.Status.RepositoryID != id {
 		return nil, nil
 	}
 	return p, nil

@@ -72,21 +72,25 @@ func (r *SecurePipelineReconciler) forgetClient(ctx context.Context, p *civ1alph
 			return
 		}
 	}
-	apiURL := p.Spec.GitHub.APIURL
-	if apiURL == "" {
-		apiURL = r.DefaultAPIURL
-	}
-	r.GitHub.Forget(withTrailingSlash(apiURL), p.Namespace+"/"+ref)
+	r.GitHub.Forget(r.apiURL(p), p.Namespace+"/"+ref)
 }
 
 func (r *SecurePipelineReconciler) cleanUpGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline) error {
-	if owner, err := r.repositoryOwner(ctx, p); err != nil {
+	if p.Status.RepositoryID == 0 {
+		// Its credentials never read the repository (or no longer can): it wrote nothing it could remove.
+		return nil
+	}
+	if owner, err := r.repositoryOwner(ctx, p, p.Status.RepositoryID); err != nil {
 		return err
 	} else if owner != nil {
 		// This pipeline never wrote to the repository: there is nothing of its own to remove.
 		return nil
 	}
-	gh, _, err := r.connect(ctx, p)
+	server, err := r.server(p)
+	if err != nil {
+		return err
+	}
+	gh, _, err := r.connect(ctx, p, server)
 	if err != nil {
 		return err
 	}

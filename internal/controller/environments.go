@@ -114,10 +114,13 @@ func (r *SecurePipelineReconciler) desiredEnvironment(ctx context.Context, s *pi
 	return want, nil
 }
 
+// resolveReviewer resolves a login or team slug to its id. Ids are facts about a server, the same for
+// every credentials there, so they are cached by the canonical server: never by a label of the
+// credentials, which another tenant's credentials (or a server of its own) could share.
 func (r *SecurePipelineReconciler) resolveReviewer(ctx context.Context, s *pipelineState, rv civ1alpha1.Reviewer) (githubapi.Reviewer, error) {
 	now := r.Now()
 	if rv.User != "" {
-		key := s.gh.Identity() + "\x00user\x00" + strings.ToLower(rv.User)
+		key := s.server.String() + "\x00user\x00" + strings.ToLower(rv.User)
 		if id, ok := r.ids.get(key, now); ok {
 			return githubapi.Reviewer{Type: githubapi.ReviewerUser, ID: id}, nil
 		}
@@ -129,7 +132,7 @@ func (r *SecurePipelineReconciler) resolveReviewer(ctx context.Context, s *pipel
 		return githubapi.Reviewer{Type: githubapi.ReviewerUser, ID: id}, nil
 	}
 	org := s.p.Spec.Repository.Owner
-	key := s.gh.Identity() + "\x00team\x00" + strings.ToLower(org+"/"+rv.Team)
+	key := s.server.String() + "\x00team\x00" + strings.ToLower(org+"/"+rv.Team)
 	if id, ok := r.ids.get(key, now); ok {
 		return githubapi.Reviewer{Type: githubapi.ReviewerTeam, ID: id}, nil
 	}

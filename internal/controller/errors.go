@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -51,7 +52,9 @@ func asWaiting(err error) (*waitingError, bool) {
 }
 
 // classify turns a GitHub error into the reconciler's kinds. what says what the operator was doing,
-// e.g. "updating environment production of acme/web".
+// e.g. "updating environment production of acme/web". The cause is wrapped once: when the GitHub client
+// already said the same (its errors name what they were doing), what is not written a second time, and
+// stalling messages quote GitHub's answer rather than the whole chain.
 func classify(err error, what string) error {
 	if err == nil {
 		return nil
@@ -64,14 +67,27 @@ func classify(err error, what string) error {
 	switch {
 	case githubapi.IsInvalidCredentials(err):
 		return stalling(civ1alpha1.InvalidCredentialsReason, "%s: %v", what, err)
+	case githubapi.IsInvalidAPIURL(err):
+		return stalling(civ1alpha1.InvalidSpecReason, "%v", err)
 	case githubapi.IsUnauthorized(err):
 		return stalling(civ1alpha1.AuthenticationFailedReason,
 			"%s: GitHub refused the credentials (401 Bad credentials): fix the token or GitHub App keys in the credentials Secret", what)
 	case githubapi.IsForbidden(err):
 		return stalling(civ1alpha1.AccessDeniedReason,
-			"%s: the credentials lack a permission (403: %v): grant the token or App the permissions listed in the README", what, err)
+			"%s: the credentials lack a permission (403: %v): grant the token or App the permissions listed in the README", what, gitHubAnswer(err))
 	case githubapi.IsValidation(err):
-		return stallingLocal(civ1alpha1.InvalidSpecReason, "%s: GitHub refused the request: %v", what, err)
+		return stallingLocal(civ1alpha1.InvalidSpecReason, "%s: GitHub refused the request: %v", what, gitHubAnswer(err))
+	}
+	if strings.HasPrefix(err.Error(), what+": ") {
+		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// gitHubAnswer is GitHub's error answer in err's chain, or err when there is none.
+func gitHubAnswer(err error) error {
+	if apiErr, ok := errors.AsType[*githubapi.APIError](err); ok {
+		return apiErr
+	}
+	return err
 }

@@ -207,7 +207,7 @@ func TestTwoPipelinesOnOneRepository(t *testing.T) {
 	first := pipeline(nsA, "web", sim)
 	create(t, first)
 	firstReady := waitReady(t, client.ObjectKeyFromObject(first))
-	// Creation timestamps have a resolution of one second, and ties go by namespace and name: make sure
+	// Creation timestamps have a resolution of one second, and ties go by (random) UID: make sure
 	// the second pipeline is younger.
 	time.Sleep(time.Until(firstReady.CreationTimestamp.Add(time.Second)))
 

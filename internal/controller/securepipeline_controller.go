@@ -55,6 +55,10 @@ const (
 
 	// maxDeleteAttempts bounds how often deletion retries GitHub clean-up before letting go.
 	maxDeleteAttempts = 5
+
+	// proofSettleTime is how long a pipeline that has just proved access to its repository waits before
+	// writing, so that another pipeline's proof of the same moment reaches the informer cache.
+	proofSettleTime = time.Second
 )
 
 // SecurePipelineReconciler makes GitHub match SecurePipelines.
@@ -106,7 +110,9 @@ type pipelineState struct {
 	gh githubapi.Client
 	// creds are the GitHub credentials gh was built from; the credential fingerprints' key derives from them.
 	creds githubapi.Credentials
-	repo  *githubapi.Repository
+	// server is the canonical GitHub server; caches of facts about it are keyed by it.
+	server githubapi.Server
+	repo   *githubapi.Repository
 	// audit is the workflow audit's latest result, nil when the audit is disabled or has not run.
 	audit *auditResult
 	// changed is set when a sub-reconciler wrote to GitHub.
@@ -199,32 +205,32 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return res, err
 }
 
-// reconcileGitHub connects, checks ownership, and runs the concerns in order.
+// reconcileGitHub checks the server and the namespace's allowed owners, connects, proves access to the
+// repository with the pipeline's own credentials (a read, by a repository admin when GitHub says who
+// administers it), checks ownership, and runs the concerns in order.
 func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline, outcome *runOutcome) (ctrl.Result, error) {
-	if winner, err := r.repositoryOwner(ctx, p); err != nil {
-		return ctrl.Result{}, err
-	} else if winner != nil {
-		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
-			"repository %s is already managed by SecurePipeline %s/%s, created earlier; this pipeline writes nothing to GitHub until that one is deleted",
-			p.RepositoryFullName(), winner.Namespace, winner.Name))
-		return r.result(p, outcome, nil)
-	}
-	if winner, err := r.claimRepository(ctx, p); err != nil {
-		return ctrl.Result{}, err
-	} else if winner != nil {
-		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
-			"repository %s is already managed by SecurePipeline %s/%s (maybe in another shard), created earlier; this pipeline writes nothing to GitHub until that one is deleted",
-			p.RepositoryFullName(), winner.Namespace, winner.Name))
-		return r.result(p, outcome, nil)
-	}
-
-	gh, creds, err := r.connect(ctx, p)
-	if err != nil {
+	// Until its credentials have read the repository again, a pipeline that cannot write takes no part
+	// in deciding who owns it.
+	refuse := func(err error) (ctrl.Result, error) {
+		if _, ok := asStalling(err); ok {
+			p.Status.RepositoryID = 0
+		}
 		outcome.fail("", err)
 		return r.result(p, outcome, nil)
 	}
+	server, err := r.server(p)
+	if err != nil {
+		return refuse(err)
+	}
+	if err := r.checkAllowedOwner(ctx, p, p.Spec.Repository.Owner); err != nil {
+		return refuse(err)
+	}
+	gh, creds, err := r.connect(ctx, p, server)
+	if err != nil {
+		return refuse(err)
+	}
 	r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
-	s := &pipelineState{p: p, gh: gh, creds: creds}
+	s := &pipelineState{p: p, gh: gh, creds: creds, server: server}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
@@ -234,11 +240,39 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		} else {
 			err = classify(err, "reading repository "+p.RepositoryFullName())
 		}
-		outcome.fail("", err)
-		return r.result(p, outcome, nil)
+		return refuse(err)
+	}
+	if err := provesAccess(p, repo); err != nil {
+		return refuse(err)
 	}
 	s.repo = repo
+	proven := p.Status.RepositoryID == repo.ID
 	p.Status.RepositoryID = repo.ID
+	if winner, err := r.repositoryOwner(ctx, p, repo.ID); err != nil {
+		return ctrl.Result{}, err
+	} else if winner != nil {
+		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
+			"repository %s is already managed by SecurePipeline %s/%s, created earlier; this pipeline writes nothing to GitHub until that one is deleted",
+			p.RepositoryFullName(), winner.Namespace, winner.Name))
+		return r.result(p, outcome, nil)
+	}
+	if !proven {
+		// A first proof of access is recorded before anything is written: two pipelines proving access
+		// to one repository at the same moment would otherwise both write, each not yet seeing the
+		// other's proof. The next round decides ownership with both proofs in the cache.
+		outcome.fail("", &waitingError{reason: civ1alpha1.ProgressingReason, after: proofSettleTime,
+			msg: fmt.Sprintf("the credentials read repository %s (id %d); deciding which pipeline owns it before writing", p.RepositoryFullName(), repo.ID)})
+		return r.result(p, outcome, nil)
+	}
+	// Across shards, the cache above cannot see every pipeline: the repository's claim decides too.
+	if winner, err := r.claimRepository(ctx, p, repo.ID); err != nil {
+		return ctrl.Result{}, err
+	} else if winner != nil {
+		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
+			"repository %s is already managed by SecurePipeline %s/%s (maybe in another shard), created earlier; this pipeline writes nothing to GitHub until that one is deleted",
+			p.RepositoryFullName(), winner.Namespace, winner.Name))
+		return r.result(p, outcome, nil)
+	}
 
 	for _, c := range r.concerns() {
 		err := c.run(ctx, s)
@@ -295,8 +329,9 @@ func (r *SecurePipelineReconciler) markReconciling(ctx context.Context, p *civ1a
 	return nil
 }
 
-// connect reads the credentials Secret (uncached) and returns a GitHub client for it, and the credentials.
-func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.SecurePipeline) (githubapi.Client, githubapi.Credentials, error) {
+// connect reads the credentials Secret (uncached) and returns a GitHub client for it at server, and the
+// credentials.
+func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.SecurePipeline, server githubapi.Server) (githubapi.Client, githubapi.Credentials, error) {
 	ref := p.Spec.GitHub.CredentialsSecretRef.Name
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
@@ -311,18 +346,18 @@ func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.Se
 	if err != nil {
 		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
 	}
-	apiURL := p.Spec.GitHub.APIURL
-	if apiURL == "" {
-		apiURL = r.DefaultAPIURL
-	}
 	gh, err := r.GitHub.ClientFor(ctx, githubapi.Connection{
-		APIURL:        withTrailingSlash(apiURL),
+		APIURL:        server.String(),
 		SecretKey:     p.Namespace + "/" + ref,
 		SecretVersion: secret.ResourceVersion,
 		Credentials:   creds,
 	})
-	if err != nil {
-		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+	switch {
+	case githubapi.IsInvalidAPIURL(err):
+		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidSpecReason, "%v", err)
+	case err != nil:
+		// The factory's *CredentialsError already names the Secret.
+		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "%v", err)
 	}
 	return gh, creds, nil
 }
@@ -360,11 +395,4 @@ func (r *SecurePipelineReconciler) init(mgr ctrl.Manager) {
 	r.deleteAttempts = map[types.UID]int{}
 	r.audits = map[types.UID]*auditResult{}
 	r.ids = newIDCache(r.SyncPeriod)
-}
-
-func withTrailingSlash(u string) string {
-	if u != "" && u[len(u)-1] != '/' {
-		return u + "/"
-	}
-	return u
 }

@@ -141,11 +141,16 @@ func (r *SecurePipelineSetReconciler) listing(ctx context.Context, set *civ1alph
 		return cached, nil
 	}
 
+	owner := set.Spec.Selector.Owner
+	// A cluster admin's allowed-owners annotation on the namespace bounds a set as it bounds a pipeline.
+	probe := &civ1alpha1.SecurePipeline{ObjectMeta: metav1.ObjectMeta{Namespace: set.Namespace, Name: set.Name}}
+	if err := (&SecurePipelineReconciler{Client: r.Client}).checkAllowedOwner(ctx, probe, owner); err != nil {
+		return nil, err
+	}
 	gh, err := r.connect(ctx, set)
 	if err != nil {
 		return nil, err
 	}
-	owner := set.Spec.Selector.Owner
 	repos, err := gh.ListOrgRepositories(ctx, owner)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
@@ -189,8 +194,12 @@ func (r *SecurePipelineSetReconciler) connect(ctx context.Context, set *civ1alph
 	if apiURL == "" {
 		apiURL = r.DefaultAPIURL
 	}
+	server, err := githubapi.ParseServer(apiURL)
+	if err != nil {
+		return nil, stalling(civ1alpha1.InvalidSpecReason, "%v", &githubapi.APIURLError{URL: apiURL, Problem: err.Error()})
+	}
 	gh, err := r.GitHub.ClientFor(ctx, githubapi.Connection{
-		APIURL: withTrailingSlash(apiURL), SecretKey: set.Namespace + "/" + ref,
+		APIURL: server.String(), SecretKey: set.Namespace + "/" + ref,
 		SecretVersion: secret.ResourceVersion, Credentials: creds,
 	})
 	if err != nil {

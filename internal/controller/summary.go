@@ -127,7 +127,12 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 		}
 	case o.waiting != nil:
 		if !readyTrue {
-			set(civ1alpha1.ReadyCondition, metav1.ConditionFalse, o.waiting.reason, o.waiting.msg)
+			// Waiting for work in progress (not for GitHub) is not a failure: Ready is not known yet.
+			status := metav1.ConditionFalse
+			if o.waiting.reason == civ1alpha1.ProgressingReason {
+				status = metav1.ConditionUnknown
+			}
+			set(civ1alpha1.ReadyCondition, status, o.waiting.reason, o.waiting.msg)
 		}
 	default:
 		r.summarizeConcerns(p, set)

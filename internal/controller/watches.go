@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,19 +20,10 @@ import (
 const (
 	// secretIndex indexes pipelines by the Secrets they reference (GitHub credentials and registries).
 	secretIndex = ".spec.secretRefs"
-	// repositoryIndex indexes pipelines by the repository they manage, lower-cased as GitHub compares.
+	// repositoryIndex indexes pipelines by the repository they manage (repositoryKey): server and
+	// owner/name, in the forms one repository has only one of.
 	repositoryIndex = ".spec.repository"
 )
-
-// repositoryKey identifies the repository a pipeline manages: the same owner/name on two GitHub hosts
-// (GitHub.com and an Enterprise Server) are two repositories.
-func (r *SecurePipelineReconciler) repositoryKey(p *civ1alpha1.SecurePipeline) string {
-	api := p.Spec.GitHub.APIURL
-	if api == "" {
-		api = r.DefaultAPIURL
-	}
-	return strings.ToLower(withTrailingSlash(api) + p.RepositoryFullName())
-}
 
 // referencedSecrets lists the names of the Secrets in the pipeline's namespace that it reads.
 func referencedSecrets(p *civ1alpha1.SecurePipeline) []string {
@@ -64,17 +54,32 @@ func (r *SecurePipelineReconciler) setupIndexes(ctx context.Context, idx client.
 //     references the Secret, whose data is then read uncached.
 //   - other pipelines on the same repository, so that when the owner of a repository goes, the next
 //     one in line takes over at once.
+//   - Namespaces, as metadata only, so that a cluster admin's change of the allowed-owners annotation
+//     stops (or frees) the namespace's pipelines at once.
 func (r *SecurePipelineReconciler) watches(b *builder.Builder) *builder.Builder {
 	secretMeta := &metav1.PartialObjectMetadata{}
 	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	nsMeta := &metav1.PartialObjectMetadata{}
+	nsMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	return b.
 		Watches(secretMeta, handler.EnqueueRequestsFromMapFunc(r.pipelinesForSecret), builder.OnlyMetadata).
+		Watches(nsMeta, handler.EnqueueRequestsFromMapFunc(r.pipelinesInNamespace), builder.OnlyMetadata,
+			builder.WithPredicates(predicate.Funcs{
+				UpdateFunc: func(e event.UpdateEvent) bool {
+					return e.ObjectOld.GetAnnotations()[civ1alpha1.AllowedOwnersAnnotation] != e.ObjectNew.GetAnnotations()[civ1alpha1.AllowedOwnersAnnotation]
+				},
+				CreateFunc:  func(event.CreateEvent) bool { return false },
+				DeleteFunc:  func(event.DeleteEvent) bool { return false },
+				GenericFunc: func(event.GenericEvent) bool { return false },
+			})).
 		Watches(&civ1alpha1.SecurePipeline{}, handler.EnqueueRequestsFromMapFunc(r.pipelinesOnSameRepository),
 			builder.WithPredicates(predicate.Funcs{
-				// Only a pipeline coming, going or changing its spec can change who owns a repository;
-				// reacting to status updates would make two pipelines on one repository wake each other forever.
+				// Only a pipeline coming, going, changing its spec or gaining or losing its proof of access
+				// can change who owns a repository; reacting to other status updates would make two
+				// pipelines on one repository wake each other forever.
 				UpdateFunc: func(e event.UpdateEvent) bool {
-					return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || deletionStarted(e)
+					return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || deletionStarted(e) ||
+						repositoryID(e.ObjectOld) != repositoryID(e.ObjectNew)
 				},
 			}))
 }
@@ -91,6 +96,13 @@ func pipelineChanged() predicate.Predicate {
 		})
 }
 
+func repositoryID(o client.Object) int64 {
+	if p, ok := o.(*civ1alpha1.SecurePipeline); ok {
+		return p.Status.RepositoryID
+	}
+	return 0
+}
+
 func deletionStarted(e event.UpdateEvent) bool {
 	return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
 }
@@ -98,6 +110,14 @@ func deletionStarted(e event.UpdateEvent) bool {
 func (r *SecurePipelineReconciler) pipelinesForSecret(ctx context.Context, o client.Object) []reconcile.Request {
 	var list civ1alpha1.SecurePipelineList
 	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{secretIndex: o.GetName()}); err != nil {
+		return nil
+	}
+	return requestsFor(list.Items, "")
+}
+
+func (r *SecurePipelineReconciler) pipelinesInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	var list civ1alpha1.SecurePipelineList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetName())); err != nil {
 		return nil
 	}
 	return requestsFor(list.Items, "")
@@ -124,35 +144,4 @@ func requestsFor(items []civ1alpha1.SecurePipeline, skip types.UID) []reconcile.
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: items[i].Namespace, Name: items[i].Name}})
 	}
 	return reqs
-}
-
-// repositoryOwner returns the pipeline that owns p's repository when it is not p: the oldest one, by
-// creation time, then namespace and name. Deleting pipelines keep ownership until they are gone, so
-// that their clean-up and a newcomer's writes never race.
-func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1alpha1.SecurePipeline) (*civ1alpha1.SecurePipeline, error) {
-	var list civ1alpha1.SecurePipelineList
-	if err := r.List(ctx, &list, client.MatchingFields{repositoryIndex: r.repositoryKey(p)}); err != nil {
-		return nil, fmt.Errorf("listing SecurePipelines for repository %s: %w", p.RepositoryFullName(), err)
-	}
-	var owner *civ1alpha1.SecurePipeline
-	for i := range list.Items {
-		c := &list.Items[i]
-		if owner == nil || olderThan(c, owner) {
-			owner = c
-		}
-	}
-	if owner == nil || owner.UID == p.UID {
-		return nil, nil
-	}
-	return owner, nil
-}
-
-func olderThan(a, b *civ1alpha1.SecurePipeline) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
 }

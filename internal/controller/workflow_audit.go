@@ -115,11 +115,8 @@ func (r *SecurePipelineReconciler) auditRepository(ctx context.Context, s *pipel
 	case err != nil:
 		return audit.Result{}, classify(err, "reading the git tree of "+p.RepositoryFullName())
 	}
-	apiURL := p.Spec.GitHub.APIURL
-	if apiURL == "" {
-		apiURL = r.DefaultAPIURL
-	}
-	fsys := newTreeFS(ctx, s.gh, withTrailingSlash(apiURL), owner, name, tree, r.blobCache())
+	// Blobs are facts about a repository on a server: cached by the canonical server, as reviewer ids are.
+	fsys := newTreeFS(ctx, s.gh, s.server.String(), owner, name, tree, r.blobCache())
 	res := audit.AuditRepository(fsys, audit.Options{Disabled: p.Spec.WorkflowAudit.DisabledRules, Ignore: auditIgnores(p)})
 	if fsys.err != nil {
 		// A blob could not be read: retry rather than report an audit of part of the repository.

@@ -95,10 +95,14 @@ func (c *client) GetRepository(ctx context.Context, owner, repo string) (*Reposi
 	if err != nil {
 		return nil, fail(err, "reading repository %s/%s", owner, repo)
 	}
-	return &Repository{
+	out := &Repository{
 		ID: r.GetID(), Owner: r.GetOwner().GetLogin(), Name: r.GetName(),
 		DefaultBranch: r.GetDefaultBranch(), WebCommitSignoffRequired: r.GetWebCommitSignoffRequired(),
-	}, nil
+	}
+	if admin, ok := r.Permissions["admin"]; ok {
+		out.Admin = &admin
+	}
+	return out, nil
 }
 
 // SetWebCommitSignoffRequired implements Client.

@@ -22,7 +22,8 @@ func TestRepositoryUsersAndTeams(t *testing.T) {
 
 	repo, err := c.GetRepository(ctx, "acme", "widgets")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(*repo).To(Equal(Repository{ID: f.repoID, Owner: "acme", Name: "widgets", DefaultBranch: defaultBranch}))
+	admin := true
+	g.Expect(*repo).To(Equal(Repository{ID: f.repoID, Owner: "acme", Name: "widgets", DefaultBranch: defaultBranch, Admin: &admin}))
 
 	g.Expect(c.SetWebCommitSignoffRequired(ctx, "acme", "widgets", true)).To(Succeed())
 	st, _ := f.sim.Repo("acme", "widgets")

@@ -105,7 +105,7 @@ func (e *CredentialsError) Unwrap() error { return ErrInvalidCredentials }
 func IsInvalidCredentials(err error) bool { return errors.Is(err, ErrInvalidCredentials) }
 
 // IsTransient reports an error worth retrying with backoff: a 5xx, or no answer at all.
-// Rate limits (wait until RetryAt) and invalid credentials (a human must act) are not transient.
+// Rate limits (wait until RetryAt), invalid credentials and API URLs (a human must act) are not transient.
 func IsTransient(err error) bool {
 	if err == nil {
 		return false
@@ -113,7 +113,7 @@ func IsTransient(err error) bool {
 	if _, ok := AsRateLimit(err); ok {
 		return false
 	}
-	if IsInvalidCredentials(err) {
+	if IsInvalidCredentials(err) || IsInvalidAPIURL(err) {
 		return false
 	}
 	code := statusOf(err)

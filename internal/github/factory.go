@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -97,10 +96,14 @@ func NewFactory(opts FactoryOptions) Factory {
 	if err != nil {
 		panic(fmt.Sprintf("github: registering metrics: %v", err))
 	}
-	return &factory{opts: opts, metrics: m, budgetMetrics: bm, clients: map[clientKey]*cachedClient{}, identities: map[string]*identityState{}}
+	return &factory{opts: opts, metrics: m, budgetMetrics: bm, clients: map[clientKey]*cachedClient{},
+		identities: map[string]*shared[*identityState]{}}
 }
 
-// factory caches clients per (API URL, credentials Secret) and identity state per (API URL, credentials).
+// factory caches clients per (server, credentials Secret). What belongs to the credentials (the
+// rate-limit state and the ETag cache) outlives any one client and is shared by every client of the
+// same credentials on the same server: identities are keyed by the server and the full SHA-256 of the
+// token or App key, never by a short label or public numbers.
 type factory struct {
 	opts          FactoryOptions
 	metrics       *metrics
@@ -108,37 +111,53 @@ type factory struct {
 
 	mu         sync.Mutex
 	clients    map[clientKey]*cachedClient
-	identities map[string]*identityState
+	identities map[string]*shared[*identityState]
 }
 
-type clientKey struct{ apiURL, secretKey string }
+// shared counts the cached clients using a value, so that the factory forgets it with the last one.
+type shared[T any] struct {
+	v    T
+	refs int
+}
+
+// clientKey is the canonical server and the Secret's "namespace/name".
+type clientKey struct{ server, secretKey string }
 
 type cachedClient struct {
 	version string
 	client  *client
 	idKey   string
+	// installation is "server app installation" for App credentials, "" for a token.
+	installation string
 }
 
-// ClientFor returns the cached client for c's API URL and Secret, building a new one when the Secret's
+// ClientFor returns the cached client for c's server and Secret, building a new one when the Secret's
 // version changed. It does not call GitHub: wrong credentials show as IsUnauthorized on the first call.
-// Credentials that cannot make a client return a *CredentialsError.
+// Credentials that cannot make a client return a *CredentialsError, an unusable API URL an *APIURLError.
 func (f *factory) ClientFor(_ context.Context, c Connection) (Client, error) {
-	apiURL, err := f.apiURL(c)
+	server, err := f.server(c.APIURL)
 	if err != nil {
 		return nil, err
 	}
-	key := clientKey{apiURL.String(), c.SecretKey}
+	key := clientKey{server.String(), c.SecretKey}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if cc := f.clients[key]; cc != nil && cc.version == c.SecretVersion {
-		return cc.client, nil
+	old := f.clients[key]
+	if old != nil && old.version == c.SecretVersion {
+		return old.client, nil
 	}
-	if old := f.clients[key]; old != nil {
+	// The new client is built before the old one lets go of its identity, so that credentials that did
+	// not change (a touched label) keep their rate-limit hold and ETag cache.
+	cc, err := f.build(server, c)
+	if old != nil {
+		if err == nil && old.installation != "" && old.installation == cc.installation {
+			// A rotated App key: GitHub still limits the installation, so its hold carries over.
+			f.identities[cc.idKey].v.inherit(f.identities[old.idKey].v.limitState)
+		}
 		// The old version's credentials are no longer what the Secret says, valid or not.
 		delete(f.clients, key)
-		f.releaseIdentity(old.idKey)
+		f.release(old)
 	}
-	cc, err := f.build(apiURL, c)
 	if err != nil {
 		return nil, err
 	}
@@ -149,56 +168,50 @@ func (f *factory) ClientFor(_ context.Context, c Connection) (Client, error) {
 // Forget drops the cached client of (apiURL, secretKey); the identity's state (ETag cache, rate-limit
 // holds) goes with it when no other client shares it.
 func (f *factory) Forget(apiURL, secretKey string) {
-	u, err := f.apiURL(Connection{APIURL: apiURL, SecretKey: secretKey})
+	server, err := f.server(apiURL)
 	if err != nil {
 		return
 	}
-	key := clientKey{u.String(), secretKey}
+	key := clientKey{server.String(), secretKey}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if cc := f.clients[key]; cc != nil {
 		delete(f.clients, key)
-		f.releaseIdentity(cc.idKey)
+		f.release(cc)
 	}
 }
 
-// apiURL parses the Connection's API URL (or the default) and gives it the trailing slash go-github
-// needs. It is used as-is: a GitHub Enterprise Server URL must already end in /api/v3/ (go-github's
-// WithEnterpriseURLs would append it to any other URL, which breaks proxies and the simulator).
-func (f *factory) apiURL(c Connection) (*url.URL, error) {
-	raw := strings.TrimSpace(c.APIURL)
+// server parses an API URL (or the default) into its canonical Server. It is dialled as given apart
+// from canonicalisation: a GitHub Enterprise Server URL must already end in /api/v3/ (go-github's
+// WithEnterpriseURLs would append it to any other URL, which breaks proxies and the simulator). The
+// rules are the CRD's: plain http only to a literal loopback address, so no token crosses a network
+// in the clear, whatever was stored before the rule existed or given as --github-api-url.
+func (f *factory) server(raw string) (Server, error) {
 	if raw == "" {
 		raw = f.opts.DefaultAPIURL
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, &CredentialsError{SecretKey: c.SecretKey,
-			Problem: fmt.Sprintf("the GitHub API URL %q is not an absolute http(s) URL without user info", raw)}
+	s, err := ParseServer(raw)
+	if err != nil {
+		return Server{}, &APIURLError{URL: raw, Problem: err.Error()}
 	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-		if u.RawPath != "" {
-			u.RawPath += "/"
-		}
-	}
-	u.RawQuery, u.Fragment = "", ""
-	return u, nil
+	return s, nil
 }
 
-// build makes a client; f.mu is held.
-func (f *factory) build(apiURL *url.URL, c Connection) (*cachedClient, error) {
+// build makes a client; f.mu is held. It takes a reference on the credentials' identity.
+func (f *factory) build(server Server, c Connection) (*cachedClient, error) {
 	kind, err := credentialKind(c)
 	if err != nil {
 		return nil, err
 	}
-	var label, idKey string
+	srv := server.String()
+	var label, idKey, installation string
 	var auth http.RoundTripper
 	switch kind {
 	case credToken:
 		token := strings.TrimSpace(c.Credentials.Token)
 		sum := sha256.Sum256([]byte(token))
 		label = "token-" + hex.EncodeToString(sum[:4])
-		idKey = apiURL.String() + " token-" + hex.EncodeToString(sum[:])
+		idKey = srv + " token " + hex.EncodeToString(sum[:])
 		auth = &tokenAuth{token: token, next: f.opts.Transport}
 	case credApp:
 		cr := c.Credentials
@@ -208,41 +221,51 @@ func (f *factory) build(apiURL *url.URL, c Connection) (*cachedClient, error) {
 			return nil, &CredentialsError{SecretKey: c.SecretKey,
 				Problem: "the GitHub App private key is not a PEM-encoded RSA private key (PKCS#1 or PKCS#8)"}
 		}
-		itr.BaseURL = strings.TrimSuffix(apiURL.String(), "/")
+		itr.BaseURL = strings.TrimSuffix(srv, "/")
 		itr.Client = &http.Client{Transport: f.opts.Transport, Timeout: f.opts.RequestTimeout}
 		label = fmt.Sprintf("app-%d/installation-%d", cr.AppID, cr.InstallationID)
-		idKey = apiURL.String() + " " + label
+		installation = fmt.Sprintf("%s app %d installation %d", srv, cr.AppID, cr.InstallationID)
+		// The app and installation numbers are public: keyed by them alone, the state would be shared
+		// with anyone naming them with a key of their own (a 401's x-ratelimit-remaining of the
+		// anonymous budget would then hold the real installation for an hour). Only the key identifies
+		// these credentials; a rotated key inherits the hold instead (ClientFor).
+		h := sha256.New()
+		fmt.Fprintf(h, "%d\x00%d\x00", cr.AppID, cr.InstallationID)
+		h.Write(cr.PrivateKey)
+		idKey = srv + " app-key " + hex.EncodeToString(h.Sum(nil))
 		auth = itr
 	}
 	id := f.identities[idKey]
 	if id == nil {
-		id = newIdentityState(label, f.opts.CacheEntries)
-		id.cache = newETagCache(f.opts.CacheEntries, f.opts.CacheBytes)
+		st := &identityState{limitState: newLimitState(srv, label), cache: newETagCache(f.opts.CacheEntries, f.opts.CacheBytes)}
 		if f.opts.PointsPerMinute >= 0 {
 			// Real time, not opts.Now: the budget refills with the clock requests are sent by.
-			id.budget = newBudget(f.opts.PointsPerMinute, time.Now)
+			st.budget = newBudget(f.opts.PointsPerMinute, time.Now)
 		}
+		id = &shared[*identityState]{v: st}
 		f.identities[idKey] = id
 	}
 	id.refs++
 
-	t := &apiTransport{next: auth, id: id, basePath: apiURL.EscapedPath(), floor: f.opts.RateLimitFloor,
-		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics, budget: id.budget, budgetMetrics: f.budgetMetrics}
+	t := &apiTransport{next: auth, id: id.v, basePath: server.URL().EscapedPath(), floor: f.opts.RateLimitFloor,
+		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics, budget: id.v.budget, budgetMetrics: f.budgetMetrics}
 	gh := gogithub.NewClient(&http.Client{Transport: t})
-	gh.BaseURL, gh.UploadURL = apiURL, apiURL
+	gh.BaseURL, gh.UploadURL = server.URL(), server.URL()
 	gh.UserAgent = f.opts.UserAgent
-	return &cachedClient{version: c.SecretVersion, idKey: idKey, client: &client{gh: gh, identity: label}}, nil
+	return &cachedClient{version: c.SecretVersion, idKey: idKey, installation: installation,
+		client: &client{gh: gh, identity: label}}, nil
 }
 
-// releaseIdentity forgets an identity no cached client uses any more (a rotated token); f.mu is held.
-func (f *factory) releaseIdentity(idKey string) {
-	id := f.identities[idKey]
+// release lets go of a client's identity: state no cached client uses any more (a rotated token's) is
+// forgotten; f.mu is held.
+func (f *factory) release(cc *cachedClient) {
+	id := f.identities[cc.idKey]
 	if id == nil {
 		return
 	}
 	if id.refs--; id.refs <= 0 {
-		delete(f.identities, idKey)
-		f.metrics.remaining.DeleteLabelValues(id.label)
+		delete(f.identities, cc.idKey)
+		f.metrics.remaining.DeleteLabelValues(id.v.server, id.v.label)
 	}
 }
 

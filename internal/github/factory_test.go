@@ -94,15 +94,13 @@ func TestInvalidCredentials(t *testing.T) {
 		conn Connection
 		want string
 	}{
-		"nothing":          {Connection{}, "neither a token nor GitHub App credentials"},
-		"blank token":      {Connection{Credentials: Credentials{Token: " \n"}}, "neither a token nor GitHub App credentials"},
-		"both":             {Connection{Credentials: Credentials{Token: secretToken, AppID: 1}}, "both a token and GitHub App credentials"},
-		"no installation":  {Connection{Credentials: Credentials{AppID: 1, PrivateKey: privPEM}}, "lack a positive installation id"},
-		"only a key":       {Connection{Credentials: Credentials{PrivateKey: privPEM}}, "lack a positive GitHub App id, a positive installation id"},
-		"no key":           {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2}}, "lack the private key"},
-		"unparsable key":   {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0\n-----END RSA PRIVATE KEY-----\n")}}, "not a PEM-encoded RSA private key"},
-		"relative API URL": {Connection{APIURL: "api.github.com", Credentials: Credentials{Token: secretToken}}, `API URL "api.github.com" is not an absolute http(s) URL`},
-		"API URL scheme":   {Connection{APIURL: "ftp://ghe.example.com/", Credentials: Credentials{Token: secretToken}}, "is not an absolute http(s) URL"},
+		"nothing":         {Connection{}, "neither a token nor GitHub App credentials"},
+		"blank token":     {Connection{Credentials: Credentials{Token: " \n"}}, "neither a token nor GitHub App credentials"},
+		"both":            {Connection{Credentials: Credentials{Token: secretToken, AppID: 1}}, "both a token and GitHub App credentials"},
+		"no installation": {Connection{Credentials: Credentials{AppID: 1, PrivateKey: privPEM}}, "lack a positive installation id"},
+		"only a key":      {Connection{Credentials: Credentials{PrivateKey: privPEM}}, "lack a positive GitHub App id, a positive installation id"},
+		"no key":          {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2}}, "lack the private key"},
+		"unparsable key":  {Connection{Credentials: Credentials{AppID: 1, InstallationID: 2, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0\n-----END RSA PRIVATE KEY-----\n")}}, "not a PEM-encoded RSA private key"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -108,16 +108,26 @@ func (f *fixture) requests(t *testing.T, method, route, code string) float64 {
 	return metricValue(t, f.reg, MetricRequests, map[string]string{"method": method, "route": route, "code": code})
 }
 
-// remaining is securepipeline_github_rate_limit_remaining{identity}.
+// remaining is securepipeline_github_rate_limit_remaining{server, identity} of the fixture's simulator.
 func (f *fixture) remaining(t *testing.T, identity string) float64 {
 	t.Helper()
-	return metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"identity": identity})
+	return metricValue(t, f.reg, MetricRateLimitRemaining, map[string]string{"server": f.server(t), "identity": identity})
 }
 
-// limited is securepipeline_github_rate_limited_total{identity, kind}.
+// limited is securepipeline_github_rate_limited_total{server, identity, kind} of the fixture's simulator.
 func (f *fixture) limited(t *testing.T, identity, kind string) float64 {
 	t.Helper()
-	return metricValue(t, f.reg, MetricRateLimited, map[string]string{"identity": identity, "kind": kind})
+	return metricValue(t, f.reg, MetricRateLimited, map[string]string{"server": f.server(t), "identity": identity, "kind": kind})
+}
+
+// server is the simulator's canonical API URL, as metrics label it.
+func (f *fixture) server(t *testing.T) string {
+	t.Helper()
+	s, err := ParseServer(f.sim.URL())
+	if err != nil {
+		t.Fatalf("parsing the simulator's URL: %v", err)
+	}
+	return s.String()
 }
 
 // metricValue reads a counter or gauge with exactly these labels from reg; 0 when absent.

@@ -17,31 +17,38 @@ const DefaultRateLimitFloor = 50
 // secondaryDefaultWait is GitHub's advice when a secondary limit comes without retry-after: wait a minute.
 const secondaryDefaultWait = time.Minute
 
-// identityState is everything tied to one set of credentials at one API, shared by every client built
-// from them: the one-request-at-a-time slot GitHub asks for, the rate-limit hold, and the ETag cache.
-// Rebuilding a client (a new Secret version with the same token) keeps all three.
+// identityState is everything tied to one set of credentials at one server, shared by every client built
+// from them: the rate-limit state and the ETag cache of what those credentials were shown. It belongs
+// to the credentials, not to a client, so rebuilding a client (a new Secret version, even a touched
+// label) keeps it.
 type identityState struct {
-	label string
-	// slot has capacity 1: holding it is the right to have a request in flight.
-	slot  chan struct{}
+	*limitState
 	cache *etagCache
 	// budget is the identity's request budget (budget.go), nil when pacing is off.
 	budget *budget
+}
+
+// limitState is the rate-limit state of one token, or one App key's installation, on one server. It
+// holds the one-request-at-a-time slot GitHub asks for and the rate-limit hold. A rotated App key's new
+// state inherits the old one's hold, because GitHub limits the installation, whatever key it uses.
+type limitState struct {
+	// server and label name it in metrics and errors; nothing is looked up by them.
+	server, label string
+	// slot has capacity 1: holding it is the right to have a request in flight.
+	slot chan struct{}
 
 	mu sync.Mutex
 	// heldUntil is when requests may resume; zero or past means not held.
 	heldUntil time.Time
 	secondary bool
-	// refs counts cached clients using this state, so the factory can forget identities of old tokens.
-	refs int
 }
 
-func newIdentityState(label string, cacheEntries int) *identityState {
-	return &identityState{label: label, slot: make(chan struct{}, 1), cache: newETagCache(cacheEntries)}
+func newLimitState(server, label string) *limitState {
+	return &limitState{server: server, label: label, slot: make(chan struct{}, 1)}
 }
 
 // acquire waits for the identity's request slot, or for ctx to end.
-func (s *identityState) acquire(ctx context.Context) error {
+func (s *limitState) acquire(ctx context.Context) error {
 	select {
 	case s.slot <- struct{}{}:
 		return nil
@@ -50,10 +57,10 @@ func (s *identityState) acquire(ctx context.Context) error {
 	}
 }
 
-func (s *identityState) release() { <-s.slot }
+func (s *limitState) release() { <-s.slot }
 
 // admit returns the *RateLimitError to fail with while a hold lasts, or nil.
-func (s *identityState) admit(now time.Time) *RateLimitError {
+func (s *limitState) admit(now time.Time) *RateLimitError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Before(s.heldUntil) {
@@ -62,8 +69,19 @@ func (s *identityState) admit(now time.Time) *RateLimitError {
 	return nil
 }
 
+// inherit takes over old's hold, if it lasts longer than s's own.
+func (s *limitState) inherit(old *limitState) {
+	if old == nil || old == s {
+		return
+	}
+	old.mu.Lock()
+	until, secondary := old.heldUntil, old.secondary
+	old.mu.Unlock()
+	_ = s.hold(until, secondary)
+}
+
 // hold stops requests until t (keeping a later hold already in place) and returns the error to report.
-func (s *identityState) hold(until time.Time, secondary bool) *RateLimitError {
+func (s *limitState) hold(until time.Time, secondary bool) *RateLimitError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if until.After(s.heldUntil) {

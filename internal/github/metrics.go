@@ -11,10 +11,12 @@ const (
 	// MetricRequests counts requests GitHub answered (or that failed on the network), by method, route
 	// template and status code; "304" is a read served from the ETag cache, "error" is no answer.
 	MetricRequests = "securepipeline_github_requests_total"
-	// MetricRateLimitRemaining is the primary rate limit left per credentials identity, from x-ratelimit-remaining.
+	// MetricRateLimitRemaining is the primary rate limit left per server and credentials identity, from
+	// x-ratelimit-remaining.
 	MetricRateLimitRemaining = "securepipeline_github_rate_limit_remaining"
-	// MetricRateLimited counts requests refused without touching the network because a rate limit holds,
-	// by identity and kind ("primary" or "secondary").
+	// MetricRateLimited counts requests a rate limit refused, by server, identity and kind ("primary" or
+	// "secondary"): GitHub's own 403 and 429 limit answers, and requests refused without touching the
+	// network while the hold they started lasts.
 	MetricRateLimited = "securepipeline_github_rate_limited_total"
 )
 
@@ -35,12 +37,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"method", "route", "code"}),
 		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricRateLimitRemaining,
-			Help: "GitHub primary rate limit remaining, per credentials identity.",
-		}, []string{"identity"}),
+			Help: "GitHub primary rate limit remaining, per server and credentials identity.",
+		}, []string{"server", "identity"}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricRateLimited,
-			Help: "GitHub requests refused locally while a primary or secondary rate limit holds, per identity.",
-		}, []string{"identity", "kind"}),
+			Help: "GitHub requests refused by a primary or secondary rate limit (GitHub's 403/429 answers, and requests refused locally while the hold lasts), per server and identity.",
+		}, []string{"server", "identity", "kind"}),
 	}
 	var err error
 	if m.requests, err = register(reg, m.requests); err != nil {

@@ -129,7 +129,7 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.id.cache.remove(key)
 		}
 		if until, secondary, ok := rateLimitAnswer(code, resp.Header, body, now); ok {
-			return nil, t.id.hold(until, secondary)
+			return nil, t.limitedByGitHub(until, secondary)
 		}
 		return nil, newAPIError(method, route, req.URL.EscapedPath(), code, body)
 	}
@@ -138,10 +138,18 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // admit refuses a request while the identity is held, counting the refusal.
 func (t *apiTransport) admit() error {
 	if err := t.id.admit(t.now()); err != nil {
-		t.metrics.limited.WithLabelValues(t.id.label, rateKind(err)).Inc()
+		t.metrics.limited.WithLabelValues(t.id.server, t.id.label, rateKind(err)).Inc()
 		return err
 	}
 	return nil
+}
+
+// limitedByGitHub holds the identity after GitHub answered a request with a rate limit, and counts that
+// answer: it is a request the limit refused, as much as one refused here.
+func (t *apiTransport) limitedByGitHub(until time.Time, secondary bool) *RateLimitError {
+	err := t.id.hold(until, secondary)
+	t.metrics.limited.WithLabelValues(t.id.server, t.id.label, rateKind(&RateLimitError{Secondary: secondary})).Inc()
+	return err
 }
 
 // observeRate publishes x-ratelimit-remaining and holds the identity until the reset once fewer than
@@ -152,7 +160,7 @@ func (t *apiTransport) observeRate(h http.Header, now time.Time) {
 	if !r.ok {
 		return
 	}
-	t.metrics.remaining.WithLabelValues(t.id.label).Set(float64(r.remaining))
+	t.metrics.remaining.WithLabelValues(t.id.server, t.id.label).Set(float64(r.remaining))
 	if r.remaining < t.floor && r.reset.After(now) {
 		_ = t.id.hold(r.reset, false) // this answer itself succeeded; the requests after it are held
 	}
@@ -168,7 +176,7 @@ func (t *apiTransport) noAnswer(method, route string, err error) error {
 		code := he.Response.StatusCode
 		t.count(http.MethodPost, tokenRoute, strconv.Itoa(code))
 		if until, secondary, ok := rateLimitAnswer(code, he.Response.Header, body, t.now()); ok {
-			return t.id.hold(until, secondary)
+			return t.limitedByGitHub(until, secondary)
 		}
 		return newAPIError(http.MethodPost, tokenRoute, tokenRoute, code, body)
 	}

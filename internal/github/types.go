@@ -12,6 +12,9 @@ type Repository struct {
 	Name                     string
 	DefaultBranch            string
 	WebCommitSignoffRequired bool
+	// Admin is GitHub's permissions.admin: whether the credentials' user administers the repository;
+	// nil when GitHub did not say (installation tokens).
+	Admin *bool
 }
 
 // ReviewerType is User or Team, as GitHub spells it.
@@ -119,7 +122,7 @@ type Client interface {
 	Organizations
 
 	// Identity is a non-secret label for the credentials (e.g. "app-123/installation-456" or "token-<hash prefix>"),
-	// used in metrics and logs.
+	// used in metrics and logs. It is for humans only: two credentials may share it, so nothing is keyed by it.
 	Identity() string
 
 	// GetRepository reads a repository; a repository the credentials cannot see is a NotFound error.
@@ -196,7 +199,8 @@ type Credentials struct {
 
 // Connection identifies a client: which API, which credentials Secret, and the Secret's version.
 type Connection struct {
-	// APIURL is the REST API base URL, with a trailing slash.
+	// APIURL is the REST API base URL; the factory canonicalises it (ParseServer) and refuses what the
+	// CRD's admission rules refuse.
 	APIURL string
 	// SecretKey is "namespace/name" of the credentials Secret.
 	SecretKey string
@@ -205,8 +209,9 @@ type Connection struct {
 	Credentials   Credentials
 }
 
-// Factory builds Clients. Implementations cache them per (APIURL, SecretKey) and rebuild when
-// SecretVersion changes, so ETag caches, App installation tokens and rate-limit state survive reconciles.
+// Factory builds Clients. Implementations cache them per (canonical server, SecretKey) and rebuild when
+// SecretVersion changes. ETag caches and rate-limit state belong to the credentials' identity on that
+// server, not to a client, so they survive reconciles and rebuilds.
 type Factory interface {
 	ClientFor(ctx context.Context, c Connection) (Client, error)
 	// Forget drops the cached client of (apiURL, secretKey), e.g. when no pipeline uses that Secret any

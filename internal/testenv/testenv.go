@@ -79,6 +79,8 @@ func Start(opts Options) (*Env, error) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// envtest leaves kube-apiserver and etcd running when installing the CRDs fails.
+		_ = env.Stop()
 		return nil, fmt.Errorf("starting the test control plane from %s: %w", assets, err)
 	}
 	// Client-side rate limiting only slows tests that create many objects; the API server is local.

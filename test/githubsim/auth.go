@@ -65,10 +65,10 @@ func (s *Server) authenticate(c *call) (identity, *reply) {
 }
 
 // canSee reports whether the caller may see r: a token with access, or
-// anyone for a public repository.
+// anyone (any token too) for a public repository.
 func (c *call) canSee(r *repo) bool {
-	if c.cred != nil {
-		return c.cred.canSee(r)
+	if c.cred != nil && c.cred.canSee(r) {
+		return true
 	}
 	return !r.Private && c.app == nil
 }
@@ -93,6 +93,10 @@ func (c *call) repo(doc string) (*repo, *reply) {
 	}
 	if c.r.Method != http.MethodGet && r.Archived {
 		return nil, errReply(http.StatusForbidden, "Repository was archived so is read-only.", doc)
+	}
+	if c.r.Method != http.MethodGet && c.cred != nil && !c.cred.canSee(r) {
+		// A public repository is readable by anyone, writable only with access.
+		return nil, errReply(http.StatusForbidden, "Must have admin rights to Repository.", doc)
 	}
 	if c.r.Method != http.MethodGet && c.cred != nil && c.cred.ReadOnly {
 		what := "personal access token"

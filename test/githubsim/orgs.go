@@ -78,7 +78,7 @@ func (s *Server) listOrgRepos(c *call) *reply {
 	lo, hi, link := paginate(c, len(repos))
 	items := make([]map[string]any, 0, hi-lo)
 	for _, r := range repos[lo:hi] {
-		items = append(items, repoJSON(r, c.base))
+		items = append(items, repoJSON(r, c.base, c.repoPermissions(r)))
 	}
 	return withLink(&reply{status: http.StatusOK, body: items}, link)
 }

@@ -92,7 +92,7 @@ func (s *Server) teamFullJSON(t *team) map[string]any {
 }
 
 // repoJSON is the full-repository schema.
-func repoJSON(r *repo, base string) map[string]any {
+func repoJSON(r *repo, base string, permissions map[string]bool) map[string]any {
 	u := base + "repos/" + r.FullName
 	html := "https://github.com/" + r.FullName
 	m := map[string]any{
@@ -121,7 +121,7 @@ func repoJSON(r *repo, base string) map[string]any {
 		"topics": r.topics(), "has_issues": true, "has_projects": true, "has_wiki": true, "has_pages": false,
 		"has_downloads": true, "has_discussions": false, "archived": r.Archived, "disabled": false,
 		"pushed_at": ts(r.UpdatedAt), "created_at": ts(r.CreatedAt), "updated_at": ts(r.UpdatedAt),
-		"permissions":        map[string]bool{"admin": true, "maintain": true, "push": true, "triage": true, "pull": true},
+		"permissions":        permissions,
 		"allow_rebase_merge": true, "allow_squash_merge": true, "allow_merge_commit": true, "allow_auto_merge": false,
 		"delete_branch_on_merge": false, "allow_update_branch": false, "allow_forking": false,
 		"web_commit_signoff_required": r.WebCommitSignoffRequired,
@@ -138,7 +138,7 @@ func (s *Server) getRepo(c *call) *reply {
 	if rep != nil {
 		return rep
 	}
-	return &reply{status: http.StatusOK, body: repoJSON(r, c.base)}
+	return &reply{status: http.StatusOK, body: repoJSON(r, c.base, c.repoPermissions(r))}
 }
 
 // repoPatch holds the PATCH /repos/{owner}/{repo} fields the simulator
@@ -185,7 +185,7 @@ func (s *Server) patchRepo(c *call) *reply {
 		r.WebCommitSignoffRequired = *p.WebCommitSignoffRequired
 	}
 	r.UpdatedAt = c.now
-	return &reply{status: http.StatusOK, body: repoJSON(r, c.base)}
+	return &reply{status: http.StatusOK, body: repoJSON(r, c.base, c.repoPermissions(r))}
 }
 
 func (s *Server) getUser(c *call) *reply {

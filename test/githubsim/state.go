@@ -16,10 +16,12 @@ type state struct {
 	nextID int64
 	// accounts holds users and organizations by lower-cased login, because
 	// GitHub logins are case-insensitive.
-	accounts      map[string]*account
-	teams         map[string]*team // "org/slug", lower-cased
-	repos         map[string]*repo // "owner/name", lower-cased
-	reposByID     map[int64]*repo
+	accounts  map[string]*account
+	teams     map[string]*team // "org/slug", lower-cased
+	repos     map[string]*repo // "owner/name", lower-cased
+	reposByID map[int64]*repo
+	// renamed maps old "owner/name" keys of renamed repositories to their ids (RenameRepo).
+	renamed       map[string]int64
 	tokens        map[string]*credential
 	apps          map[int64]*app
 	installations map[int64]*installation
@@ -336,7 +338,15 @@ func (st *state) syncRuleIDs(e *environment) {
 	}
 }
 
-func (st *state) repoByName(owner, name string) *repo { return st.repos[repoKey(owner, name)] }
+func (st *state) repoByName(owner, name string) *repo {
+	if r := st.repos[repoKey(owner, name)]; r != nil {
+		return r
+	}
+	if id, ok := st.renamed[repoKey(owner, name)]; ok {
+		return st.reposByID[id] // a renamed repository's old name (RenameRepo)
+	}
+	return nil
+}
 
 func (r *repo) env(name string) *environment { return r.envs[strings.ToLower(name)] }
 
