@@ -48,9 +48,14 @@ func TestTokenSpecificETags(t *testing.T) {
 	g.Expect(do(t, nil, "GET", url, tokRead, nil, "If-None-Match", a.Header.Get("ETag")).Status).To(Equal(200),
 		"another token's ETag is not a match")
 
+	// Without the option, two tokens shown the same body get the same ETag.
 	plain := newFixture(t)
+	plain.sim.AddToken("ghp_admin2", "acme/widgets", "alice/dotfiles")
 	purl := plain.sim.URL() + "repos/acme/widgets"
 	adminETag := do(t, nil, "GET", purl, tokAdmin, nil).Header.Get("ETag")
-	readETag := do(t, nil, "GET", purl, tokRead, nil).Header.Get("ETag")
-	g.Expect(adminETag).To(Equal(readETag), "without the option ETags are the body's")
+	otherETag := do(t, nil, "GET", purl, "ghp_admin2", nil).Header.Get("ETag")
+	g.Expect(adminETag).To(Equal(otherETag), "without the option ETags are the body's")
+	f.sim.AddToken("ghp_admin2", "acme/widgets", "alice/dotfiles")
+	g.Expect(do(t, nil, "GET", url, "ghp_admin2", nil).Header.Get("ETag")).NotTo(Equal(a.Header.Get("ETag")),
+		"with it, even the same body gets another ETag for another token")
 }
