@@ -50,7 +50,7 @@ func TestListOrgRepositories(t *testing.T) {
 	// A token sees only its repositories; an unknown organisation is NotFound.
 	mine, err := f.client(t, tokAdmin).ListOrgRepositories(ctx, "acme")
 	g.Expect(err).NotTo(HaveOccurred())
-	names := []string{}
+	names := make([]string, 0, len(mine))
 	for _, r := range mine {
 		names = append(names, r.Name)
 	}

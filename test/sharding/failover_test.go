@@ -53,7 +53,8 @@ func TestLeaderFailoverDuringRotationBurst(t *testing.T) {
 	g.Expect(env.StartOperatorWith(second, opts)).To(Succeed())
 
 	set := &civ1alpha1.SecurePipelineSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "team-ha", Name: "fleet", Labels: map[string]string{civ1alpha1.ShardLabel: "ha"}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team-ha", Name: "fleet",
+			Labels: map[string]string{civ1alpha1.ShardLabel: "ha"}},
 		Spec: civ1alpha1.SecurePipelineSetSpec{
 			Selector: civ1alpha1.RepositorySelector{Owner: "acme"},
 			GitHub: civ1alpha1.GitHubConnection{
