@@ -74,6 +74,11 @@ type SecurePipelineSpec struct {
 	// +optional
 	WorkflowAudit WorkflowAudit `json:"workflowAudit,omitempty"`
 
+	// releaseVerification verifies the repository's released container images: Sigstore keyless signatures
+	// by the release workflow, SBOMs and provenance. Absent means off.
+	// +optional
+	ReleaseVerification *ReleaseVerification `json:"releaseVerification,omitempty"`
+
 	// deletionPolicy says what happens on GitHub when this pipeline is deleted.
 	// Orphan (the default) leaves GitHub as it is; Delete removes what this pipeline created there
 	// (environments it created, secrets it pushed, its ruleset) and nothing else.
@@ -454,7 +459,8 @@ type SecurePipelineStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions: Ready, Reconciling and Stalled (kstatus-compatible), and one per concern:
-	// RepositorySettingsReady, EnvironmentsReady, CredentialsReady, CredentialsRotated, DCOEnforced, WorkflowsCompliant.
+	// RepositorySettingsReady, EnvironmentsReady, CredentialsReady, CredentialsRotated, DCOEnforced, WorkflowsCompliant,
+	// and ReleasesVerified with spec.releaseVerification.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -512,6 +518,18 @@ type SecurePipelineStatus struct {
 	// lastAuditTime is when the workflows were last audited.
 	// +optional
 	LastAuditTime *metav1.Time `json:"lastAuditTime,omitempty"`
+
+	// releases are the verified tags of spec.releaseVerification's images, at most 100.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Releases []ReleaseStatus `json:"releases,omitempty"`
+
+	// releaseSuggestions are images the workflow audit saw published, for spec.releaseVerification.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	ReleaseSuggestions []ReleaseSuggestion `json:"releaseSuggestions,omitempty"`
 
 	// lastSyncTime is when GitHub last matched the spec.
 	// +optional

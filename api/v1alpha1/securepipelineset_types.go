@@ -229,6 +229,10 @@ type SecurePipelineTemplateSpec struct {
 	// +optional
 	WorkflowAudit WorkflowAudit `json:"workflowAudit,omitempty"`
 
+	// releaseVerification: see SecurePipelineSpec.releaseVerification.
+	// +optional
+	ReleaseVerification *ReleaseVerification `json:"releaseVerification,omitempty"`
+
 	// deletionPolicy of every child: what happens on GitHub when a repository leaves the selection or
 	// the set is deleted (its child is deleted). Orphan (the default) leaves GitHub as it is.
 	// +kubebuilder:default=Orphan

@@ -52,6 +52,7 @@ var version = ""
 const usageText = `Usage:
   securepipeline audit [--format text|json|sarif|inventory] [--disable SP00x,...] PATH...
   securepipeline rules [--format text|json]
+  securepipeline verify IMAGE[:TAG|@DIGEST] --repository OWNER/NAME --workflow PATH [flags]
   securepipeline version
 
 audit checks GitHub Actions workflows for supply-chain weaknesses.
@@ -73,6 +74,7 @@ Acknowledged findings are listed apart and do not affect the exit status.
 
 Exit status: 0 no findings, 1 findings reported, 2 usage or read error.
 Rules are documented in docs/rules.md; list them with "securepipeline rules".
+verify checks a released image's signatures and SBOM: "securepipeline verify --help".
 `
 
 // run is the whole program, minus os.Exit, so tests can drive it.
@@ -86,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAudit(args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(args[1:], stdout, stderr)
 	case "version", "--version":
 		say(stdout, "securepipeline %s\n", toolVersion())
 		return exitClean

@@ -178,7 +178,10 @@ func (d *demo) steps() error {
 	if err := d.rotate(); err != nil {
 		return err
 	}
-	return d.findings()
+	if err := d.findings(); err != nil {
+		return err
+	}
+	return d.releases()
 }
 
 // watchConditions prints each condition of the pipeline when its status or reason changes, until Ready is

@@ -50,6 +50,7 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 	delete(r.transientFailures, p.UID)
 	delete(r.audits, p.UID)
 	r.mu.Unlock()
+	r.releases.forget(p)
 
 	patch := client.MergeFrom(p.DeepCopy())
 	controllerutil.RemoveFinalizer(p, Finalizer)

@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -83,6 +84,13 @@ type SecurePipelineReconciler struct {
 	ClaimsNamespace string
 	// Stats measures the effective sync period per identity (sync_stats.go); nil: not measured.
 	Stats *SyncStats
+	// ReleaseTransport is the base HTTP transport to container registries (nil: http.DefaultTransport).
+	ReleaseTransport http.RoundTripper
+	// PublicTrustedRoot reads Sigstore's public-good trusted_root.json (nil: from its TUF repository).
+	PublicTrustedRoot func() ([]byte, error)
+	// Publishing says which images the repository's workflows publish, for status.releaseSuggestions
+	// (nil: the workflow audit's status.publishing; see release_suggestions.go).
+	Publishing PublishingInventory
 
 	mu sync.Mutex
 	// transientFailures counts transient failures in a row per pipeline.
@@ -95,6 +103,8 @@ type SecurePipelineReconciler struct {
 	blobs *blobCache
 	// ids caches reviewer logins and team slugs resolved to GitHub ids.
 	ids *idCache
+	// releases is the release verification's memory (see release_verification.go).
+	releases releaseVerifier
 }
 
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines,verbs=get;list;watch;update;patch
@@ -140,6 +150,7 @@ func (r *SecurePipelineReconciler) concerns() []concern {
 		{civ1alpha1.EnvironmentsReadyCondition, r.reconcileEnvironments},
 		{civ1alpha1.CredentialsReadyCondition, r.reconcileCredentials},
 		{civ1alpha1.DCOEnforcedCondition, r.reconcileDCO},
+		{civ1alpha1.ReleasesVerifiedCondition, r.reconcileReleaseVerification},
 	}
 }
 

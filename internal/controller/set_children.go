@@ -149,14 +149,15 @@ func (r *SecurePipelineSetReconciler) desiredChild(set *civ1alpha1.SecurePipelin
 	p := &civ1alpha1.SecurePipeline{
 		ObjectMeta: metav1.ObjectMeta{Namespace: set.Namespace, Name: name, Labels: labels, Annotations: annotations},
 		Spec: civ1alpha1.SecurePipelineSpec{
-			Repository:     civ1alpha1.RepositoryReference{Owner: set.Spec.Selector.Owner, Name: repo.Name},
-			GitHub:         set.Spec.GitHub,
-			Actions:        t.Spec.Actions,
-			Environments:   t.Spec.Environments,
-			Registries:     t.Spec.Registries,
-			DCO:            t.Spec.DCO,
-			WorkflowAudit:  t.Spec.WorkflowAudit,
-			DeletionPolicy: t.Spec.DeletionPolicy,
+			Repository:          civ1alpha1.RepositoryReference{Owner: set.Spec.Selector.Owner, Name: repo.Name},
+			GitHub:              set.Spec.GitHub,
+			Actions:             t.Spec.Actions,
+			Environments:        t.Spec.Environments,
+			Registries:          t.Spec.Registries,
+			DCO:                 t.Spec.DCO,
+			WorkflowAudit:       t.Spec.WorkflowAudit,
+			ReleaseVerification: t.Spec.ReleaseVerification,
+			DeletionPolicy:      t.Spec.DeletionPolicy,
 		},
 	}
 	if err := controllerutil.SetControllerReference(set, p, r.Scheme); err != nil {

@@ -155,6 +155,9 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 // summarizeConcerns sets Ready from the concerns' conditions after a run without errors.
 func (r *SecurePipelineReconciler) summarizeConcerns(p *civ1alpha1.SecurePipeline, set func(string, metav1.ConditionStatus, string, string)) {
 	for _, c := range r.concerns() {
+		if c.condition == civ1alpha1.ReleasesVerifiedCondition && !releasesAffectReady(p) {
+			continue // reported on its own unless spec.releaseVerification.affectsReady
+		}
 		cond := apimeta.FindStatusCondition(p.Status.Conditions, c.condition)
 		if cond == nil || cond.Status == metav1.ConditionUnknown {
 			set(civ1alpha1.ReadyCondition, metav1.ConditionUnknown, civ1alpha1.ProgressingReason,

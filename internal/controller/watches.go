@@ -31,6 +31,13 @@ func referencedSecrets(p *civ1alpha1.SecurePipeline) []string {
 	for _, reg := range p.Spec.Registries {
 		names = append(names, reg.CredentialsSecretRef.Name)
 	}
+	if rv := p.Spec.ReleaseVerification; rv != nil {
+		for _, img := range rv.Images {
+			if img.PullSecretRef != nil {
+				names = append(names, img.PullSecretRef.Name)
+			}
+		}
+	}
 	return names
 }
 

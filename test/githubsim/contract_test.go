@@ -437,6 +437,15 @@ func TestContract(t *testing.T) {
 	g.Expect(k.call("GET", repo+"/git/blobs/"+blobSHA, tokAdmin, nil).Status).To(Equal(200))
 	g.Expect(k.call("GET", repo+"/git/blobs/0123456789012345678901234567890123456789", tokAdmin, nil).Status).To(Equal(404))
 
+	// Artifact attestations.
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	bundle := `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{},"dsseEnvelope":{}}`
+	s.AddAttestation("acme", "widgets", digest, []byte(bundle))
+	att := k.call("GET", repo+"/attestations/"+digest, tokAdmin, nil)
+	g.Expect(att.Status).To(Equal(200))
+	g.Expect(att.JSON()["attestations"]).To(HaveLen(1))
+	g.Expect(k.call("GET", repo+"/attestations/sha256:"+strings.Repeat("cd", 32), tokAdmin, nil).Status).To(Equal(404))
+
 	// Organisations (orgs_test.go).
 	contractOrganizations(g, k, s)
 

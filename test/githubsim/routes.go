@@ -110,6 +110,8 @@ func routeTable() []*route {
 		{Method: "GET", Pattern: repo + "/contents/{path}", Handler: (*Server).getContents},
 		{Method: "GET", Pattern: repo + "/git/trees/{tree_sha}", Handler: (*Server).getGitTree},
 		{Method: "GET", Pattern: repo + "/git/blobs/{file_sha}", Handler: (*Server).getGitBlob},
+
+		{Method: "GET", Pattern: repo + "/attestations/{subject_digest}", Handler: (*Server).listAttestations},
 	}
 	for _, r := range rs {
 		r.compile()

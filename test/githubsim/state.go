@@ -49,6 +49,8 @@ type repo struct {
 	rulesets map[int64]*RulesetState
 	files    map[string][]byte // path without leading slash
 	symlinks map[string]bool   // paths of files that are symbolic links (see git.go)
+	// attestations are Sigstore bundles by subject digest (attestations.go).
+	attestations map[string][][]byte
 }
 
 type environment struct {
