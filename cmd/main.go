@@ -19,6 +19,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -70,9 +72,9 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var tlsOpts []func(*tls.Config)
-	var githubAPIURL, watchNamespaces string
+	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID, claimsNamespace string
 	var syncPeriod time.Duration
-	var maxConcurrentReconciles int
+	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -97,8 +99,23 @@ func main() {
 		"How often an unchanged SecurePipeline is compared with GitHub, to detect and revert drift.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch for SecurePipelines and Secrets; empty watches all namespaces.")
+	flag.StringVar(&watchLabelSelector, "watch-label-selector", "",
+		"Label selector of the SecurePipelines and SecurePipelineSets this manager manages, to shard a fleet "+
+			"across managers, e.g. 'sharding.securepipeline.dev/key in (shard1)'; the default shard is "+
+			"'!sharding.securepipeline.dev/key'. Empty manages all.")
+	flag.StringVar(&leaderElectionID, "leader-election-id", "201ae3c5.securepipeline.dev",
+		"The leader election Lease's name; every shard needs its own.")
+	flag.StringVar(&claimsNamespace, "repository-claims-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the Leases that keep one owner per repository across shards (the manager's own, "+
+			"where users have no access); empty turns the claims off, which is only safe with a single shard.")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many SecurePipelines are reconciled at once (requests with one GitHub token are serialised regardless).")
+	flag.IntVar(&githubCacheBytes, "github-cache-bytes", githubapi.DefaultCacheBytes,
+		"Bytes of GitHub answers cached per GitHub identity, so that unchanged reads are free 304s; "+
+			"about 20 KiB per repository of a fleet sharing the identity.")
+	flag.IntVar(&githubPointsPerMinute, "github-points-per-minute", githubapi.DefaultPointsPerMinute,
+		"Request budget per GitHub identity in GitHub's secondary-rate-limit points per minute (a read 1, a write 5), "+
+			"shared by every pipeline using the identity; rotations and drift reverts go first.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers")
 	opts := zap.Options{
@@ -184,11 +201,21 @@ func main() {
 		metricsServerOptions.KeyName = metricsCertKey
 	}
 
+	if strings.TrimSpace(watchLabelSelector) != "" && claimsNamespace == "" {
+		setupLog.Error(nil, "--watch-label-selector (a shard) needs --repository-claims-namespace (or POD_NAMESPACE): "+
+			"without claims two shards could both manage one repository")
+		os.Exit(1)
+	}
+	cacheOpts, err := cacheOptions(watchNamespaces, watchLabelSelector)
+	if err != nil {
+		setupLog.Error(err, "Invalid --watch-label-selector")
+		os.Exit(1)
+	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:        scheme,
 		Metrics:       metricsServerOptions,
 		WebhookServer: webhookServer,
-		Cache:         controller.SecretSafeCacheOptions(cacheOptions(watchNamespaces)),
+		Cache:         controller.SecretSafeCacheOptions(cacheOpts),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secret data is never cached: the reconciler reads the few Secrets it needs uncached, and
 			// watches Secrets as metadata only.
@@ -197,7 +224,7 @@ func main() {
 		Controller:             config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "201ae3c5.securepipeline.dev",
+		LeaderElectionID:       leaderElectionID,
 		// LeaderElectionReleaseOnCancel defines if the leader should step down voluntarily
 		// when the Manager ends. This requires the binary to immediately end when the
 		// Manager is stopped, otherwise, this setting is unsafe. Setting this significantly
@@ -215,16 +242,37 @@ func main() {
 		os.Exit(1)
 	}
 
+	// One factory for pipelines and sets: a set and its children share each identity's cache and budget.
+	stats := controller.NewSyncStats(nil)
+	gh := githubapi.NewFactory(githubapi.FactoryOptions{
+		UserAgent: "secure-pipeline-operator", CacheBytes: githubCacheBytes, PointsPerMinute: githubPointsPerMinute,
+	})
 	if err := (&controller.SecurePipelineReconciler{
-		Client:        mgr.GetClient(),
-		Scheme:        mgr.GetScheme(),
-		APIReader:     mgr.GetAPIReader(),
-		Recorder:      mgr.GetEventRecorderFor("securepipeline-controller"), //nolint:staticcheck // see the field's comment
-		GitHub:        githubapi.NewFactory(githubapi.FactoryOptions{UserAgent: "secure-pipeline-operator"}),
-		DefaultAPIURL: githubAPIURL,
-		SyncPeriod:    syncPeriod,
+		Client:          mgr.GetClient(),
+		Scheme:          mgr.GetScheme(),
+		APIReader:       mgr.GetAPIReader(),
+		Recorder:        mgr.GetEventRecorderFor("securepipeline-controller"), //nolint:staticcheck // see the field's comment
+		GitHub:          gh,
+		DefaultAPIURL:   githubAPIURL,
+		SyncPeriod:      syncPeriod,
+		ClaimsNamespace: claimsNamespace,
+		Stats:           stats,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "securepipeline")
+		os.Exit(1)
+	}
+	if err := (&controller.SecurePipelineSetReconciler{
+		Client:    mgr.GetClient(),
+		Scheme:    mgr.GetScheme(),
+		APIReader: mgr.GetAPIReader(),
+		//nolint:staticcheck // see SecurePipelineReconciler.Recorder
+		Recorder:      mgr.GetEventRecorderFor("securepipelineset-controller"),
+		GitHub:        gh,
+		DefaultAPIURL: githubAPIURL,
+		Stats:         stats,
+		SyncPeriod:    syncPeriod,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Failed to create controller", "controller", "securepipelineset")
 		os.Exit(1)
 	}
 	// +kubebuilder:scaffold:builder
@@ -245,8 +293,10 @@ func main() {
 	}
 }
 
-// cacheOptions restricts the informer caches to the namespaces in --watch-namespaces, if any.
-func cacheOptions(watchNamespaces string) cache.Options {
+// cacheOptions restricts the informer caches to the namespaces in --watch-namespaces, if any, and the
+// pipelines and sets to those --watch-label-selector selects (a shard). Secrets are not filtered by the
+// selector: a shard's pipelines read whichever Secrets they name.
+func cacheOptions(watchNamespaces, watchLabelSelector string) (cache.Options, error) {
 	opts := cache.Options{}
 	for ns := range strings.SplitSeq(watchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
@@ -256,5 +306,15 @@ func cacheOptions(watchNamespaces string) cache.Options {
 			opts.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
-	return opts
+	if strings.TrimSpace(watchLabelSelector) != "" {
+		sel, err := labels.Parse(watchLabelSelector)
+		if err != nil {
+			return opts, fmt.Errorf("parsing --watch-label-selector %q: %w", watchLabelSelector, err)
+		}
+		opts.ByObject = map[client.Object]cache.ByObject{
+			&civ1alpha1.SecurePipeline{}:    {Label: sel},
+			&civ1alpha1.SecurePipelineSet{}: {Label: sel},
+		}
+	}
+	return opts, nil
 }

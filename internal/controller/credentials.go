@@ -130,6 +130,9 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	if len(why) == 0 {
 		return nil
 	}
+	// A rotation (or a reverted overwrite) goes ahead of routine resyncs in the identity's request budget,
+	// its reads as well as its writes.
+	ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
 
 	// From here on a push is due: its failure must show at once (Ready never stays True over a credential
 	// that did not reach GitHub).

@@ -40,7 +40,11 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 				attempts, err)
 		}
 	}
+	if err := r.releaseRepository(ctx, p); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.forgetClient(ctx, p)
+	r.Stats.forget(p.UID)
 	r.mu.Lock()
 	delete(r.deleteAttempts, p.UID)
 	delete(r.transientFailures, p.UID)

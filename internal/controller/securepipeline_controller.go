@@ -81,6 +81,11 @@ type SecurePipelineReconciler struct {
 	SyncPeriod time.Duration
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// ClaimsNamespace holds the repository claims (claims.go) that keep one owner per repository across
+	// shards; empty turns them off (a single manager sees every pipeline).
+	ClaimsNamespace string
+	// Stats measures the effective sync period per identity (sync_stats.go); nil: not measured.
+	Stats *SyncStats
 	// ReleaseTransport is the base HTTP transport to container registries (nil: http.DefaultTransport).
 	ReleaseTransport http.RoundTripper
 	// PublicTrustedRoot reads Sigstore's public-good trusted_root.json (nil: from its TUF repository).
@@ -187,6 +192,9 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	outcome := &runOutcome{}
 	defer func() {
 		r.summarize(p, outcome)
+		if !statusNeedsWrite(base, p) {
+			return // nothing a user reads changed (resync.go)
+		}
 		// Optimistic locking: a reconcile that started from a cached pipeline older than the last status
 		// this operator wrote must not replace the newer status lists (a merge patch replaces a list whole).
 		// It gets a conflict and runs again from the current object instead.
@@ -244,6 +252,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	if err != nil {
 		return refuse(err)
 	}
+	r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
 	s := &pipelineState{p: p, gh: gh, creds: creds, server: server, nameNotes: names.notes}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {
@@ -276,6 +285,15 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		// other's proof. The next round decides ownership with both proofs in the cache.
 		outcome.fail("", &waitingError{reason: civ1alpha1.ProgressingReason, after: proofSettleTime,
 			msg: fmt.Sprintf("the credentials read repository %s (id %d); deciding which pipeline owns it before writing", p.RepositoryFullName(), repo.ID)})
+		return r.result(p, outcome, nil)
+	}
+	// Across shards, the cache above cannot see every pipeline: the repository's claim decides too.
+	if winner, err := r.claimRepository(ctx, p, repo.ID); err != nil {
+		return ctrl.Result{}, err
+	} else if winner != nil {
+		outcome.fail("", stalling(civ1alpha1.RepositoryConflictReason,
+			"repository %s is already managed by SecurePipeline %s/%s (maybe in another shard), created earlier; this pipeline writes nothing to GitHub until that one is deleted",
+			p.RepositoryFullName(), winner.Namespace, winner.Name))
 		return r.result(p, outcome, nil)
 	}
 
@@ -315,7 +333,7 @@ func (r *SecurePipelineReconciler) result(p *civ1alpha1.SecurePipeline, o *runOu
 	if o.waiting != nil {
 		return ctrl.Result{RequeueAfter: o.waiting.after}, nil
 	}
-	after := r.SyncPeriod
+	after := resyncAfter(r.SyncPeriod)
 	if s != nil && s.requeueAfter > 0 && s.requeueAfter < after {
 		after = s.requeueAfter
 	}

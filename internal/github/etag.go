@@ -7,48 +7,86 @@ import (
 	"sync"
 )
 
-// defaultCacheEntries bounds an identity's ETag cache. A pipeline reads a few dozen URLs per repository
-// (repository, environments, their branch policies and secrets, actions settings, rulesets, workflow
-// files), so this holds a few dozen repositories' worth per credentials.
-const defaultCacheEntries = 1024
+// DefaultCacheBytes bounds what an identity's ETag cache holds (bodies and the headers kept with them).
+// A resync of an unchanged repository is all 304s only while the cache holds every read of every
+// pipeline sharing the identity: about 7 GETs of a few KiB each per repository, so 64 MiB serves
+// thousands of repositories. Before it was bounded by bytes, a 1,024-entry bound made every read of a
+// fleet past ~140 repositories a charged one.
+const DefaultCacheBytes = 64 << 20
 
 // maxCachedBody keeps one large workflow file from evicting everything else; larger bodies are not cached.
 const maxCachedBody = 1 << 20
+
+// auditShare is the part of the cache the workflow audit's reads (git trees and blobs) may use. They are
+// read once an hour per repository; kept apart, they evict each other and never the resyncs' entries.
+const auditShare = 4 // one quarter
+
+// entryOverhead approximates the bookkeeping of one entry (key, etag, list element) for the byte bound.
+const entryOverhead = 256
 
 // maxCachedTreeBody is the exception for git trees: a recursive listing of a repository with a few
 // thousand files is over 1 MiB, and it is the one request an unchanged repository's audit costs, so it
 // must be revalidated (304) rather than downloaded again.
 const maxCachedTreeBody = 8 << 20
 
-// maxCacheBytes bounds the bodies an identity's cache holds, whatever the number of entries.
-const maxCacheBytes = 32 << 20
-
 // cacheEntry is a successful GET's answer, replayed when GitHub says 304 Not Modified.
 type cacheEntry struct {
 	key  string
 	path string
 	etag string
-	// header is the 200's headers without the x-ratelimit-* ones, which only describe that moment.
+	// header is the 200's headers that a replay needs (keptHeaders).
 	header http.Header
 	body   []byte
 }
 
-// etagCache is a per-identity LRU of GET answers keyed by URL and Accept header. It only ever serves an
-// entry after GitHub has confirmed it with a 304, so a stale entry costs one full read, never a wrong one.
+// keptHeaders are the headers a replayed answer needs: go-github reads Link for pagination and the
+// content type to decode; the rest (dozens of them on GitHub) would only take memory.
+var keptHeaders = []string{"Content-Type", "Link", "ETag", "Last-Modified"}
+
+// size is what an entry counts against the byte bound.
+func (e *cacheEntry) size() int {
+	n := len(e.body) + len(e.key) + len(e.etag) + entryOverhead
+	for k, vs := range e.header {
+		n += len(k)
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
+
+// isAudit says whether an entry is one of the workflow audit's reads: the repository's git tree and
+// blobs, and the contents API.
+func (e *cacheEntry) isAudit() bool {
+	return strings.Contains(e.path, "/git/trees/") || strings.Contains(e.path, "/git/blobs/") ||
+		strings.Contains(e.path, "/contents/") || strings.HasSuffix(e.path, "/contents")
+}
+
+// etagCache is a per-identity LRU of GET answers keyed by URL and Accept header, bounded by bytes (and
+// by entries when asked). It only ever serves an entry after GitHub has confirmed it with a 304, so a
+// stale entry costs one full read, never a wrong one. The workflow audit's entries live in their own LRU
+// of at most a quarter of the bytes.
 type etagCache struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// max bounds the number of entries; 0: only bytes count.
 	max      int
 	maxBytes int
 	bytes    int
-	order    *list.List // front = most recently used; values are *cacheEntry
-	entries  map[string]*list.Element
+	// auditBytes is the part of bytes in audit.
+	auditBytes int
+	order      *list.List // resync entries; front = most recently used; values are *cacheEntry
+	audit      *list.List // the audit's entries, likewise
+	entries    map[string]*list.Element
 }
 
-func newETagCache(maxEntries int) *etagCache {
-	if maxEntries <= 0 {
-		maxEntries = defaultCacheEntries
+// newETagCache returns a cache of at most maxBytes (DefaultCacheBytes when 0 or less) and, when
+// maxEntries is positive, at most that many entries.
+func newETagCache(maxEntries int, maxBytes ...int) *etagCache {
+	b := DefaultCacheBytes
+	if len(maxBytes) > 0 && maxBytes[0] > 0 {
+		b = maxBytes[0]
 	}
-	return &etagCache{max: maxEntries, maxBytes: maxCacheBytes, order: list.New(), entries: map[string]*list.Element{}}
+	return &etagCache{max: max(maxEntries, 0), maxBytes: b, order: list.New(), audit: list.New(), entries: map[string]*list.Element{}}
 }
 
 // cacheKey identifies a GET: the full URL with its query (pages differ) and the Accept header (raw and
@@ -64,8 +102,13 @@ func (c *etagCache) get(key string) *cacheEntry {
 	if el == nil {
 		return nil
 	}
-	c.order.MoveToFront(el)
-	return el.Value.(*cacheEntry)
+	e := el.Value.(*cacheEntry)
+	if e.isAudit() {
+		c.audit.MoveToFront(el)
+	} else {
+		c.order.MoveToFront(el)
+	}
+	return e
 }
 
 func (c *etagCache) put(e *cacheEntry) {
@@ -77,13 +120,33 @@ func (c *etagCache) put(e *cacheEntry) {
 		c.remove(e.key)
 		return
 	}
+	kept := http.Header{}
+	for _, h := range keptHeaders {
+		if v := e.header.Values(h); len(v) > 0 {
+			kept[h] = v
+		}
+	}
+	e.header = kept
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.removeLocked(e.key)
-	c.entries[e.key] = c.order.PushFront(e)
-	c.bytes += len(e.body)
-	for c.order.Len() > c.max || c.bytes > c.maxBytes {
-		c.removeLocked(c.order.Back().Value.(*cacheEntry).key)
+	lru := c.order
+	if e.isAudit() {
+		lru = c.audit
+		c.auditBytes += e.size()
+	}
+	c.entries[e.key] = lru.PushFront(e)
+	c.bytes += e.size()
+	for c.audit.Len() > 0 && c.auditBytes > c.maxBytes/auditShare {
+		c.removeLocked(c.audit.Back().Value.(*cacheEntry).key)
+	}
+	for c.order.Len()+c.audit.Len() > 0 && (c.bytes > c.maxBytes || (c.max > 0 && len(c.entries) > c.max)) {
+		// The audit's entries go first: a resync's entry is worth a charged read every sync period.
+		back := c.audit.Back()
+		if back == nil {
+			back = c.order.Back()
+		}
+		c.removeLocked(back.Value.(*cacheEntry).key)
 	}
 }
 
@@ -95,9 +158,15 @@ func (c *etagCache) remove(key string) {
 
 func (c *etagCache) removeLocked(key string) {
 	if el := c.entries[key]; el != nil {
-		c.order.Remove(el)
+		e := el.Value.(*cacheEntry)
+		if e.isAudit() {
+			c.audit.Remove(el)
+			c.auditBytes -= e.size()
+		} else {
+			c.order.Remove(el)
+		}
 		delete(c.entries, key)
-		c.bytes -= len(el.Value.(*cacheEntry).body)
+		c.bytes -= e.size()
 	}
 }
 

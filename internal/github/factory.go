@@ -42,8 +42,15 @@ type FactoryOptions struct {
 	// RateLimitFloor: when GitHub reports fewer primary requests remaining than this, no request is sent
 	// until the reset (default DefaultRateLimitFloor; negative: only stop when none remain).
 	RateLimitFloor int
-	// CacheEntries bounds each identity's ETag cache (default 1024 responses).
+	// CacheEntries bounds the number of entries of each identity's ETag cache (default 0: only
+	// CacheBytes bounds it).
 	CacheEntries int
+	// CacheBytes bounds each identity's ETag cache by size (default DefaultCacheBytes).
+	CacheBytes int
+	// PointsPerMinute is each identity's request budget in GitHub's secondary-limit points (a read 1, a
+	// write 5), shared by every pipeline using the identity (default DefaultPointsPerMinute; negative:
+	// no budget).
+	PointsPerMinute int
 	// Now is the clock rate-limit holds are measured with (default time.Now).
 	Now func() time.Time
 	// Registerer receives the metrics (default controller-runtime's metrics.Registry). Registering with a
@@ -85,7 +92,12 @@ func NewFactory(opts FactoryOptions) Factory {
 	if err != nil {
 		panic(fmt.Sprintf("github: registering metrics: %v", err))
 	}
-	return &factory{opts: opts, metrics: m, clients: map[clientKey]*cachedClient{}, identities: map[string]*shared[*identityState]{}}
+	bm, err := newBudgetMetrics(opts.Registerer)
+	if err != nil {
+		panic(fmt.Sprintf("github: registering metrics: %v", err))
+	}
+	return &factory{opts: opts, metrics: m, budgetMetrics: bm, clients: map[clientKey]*cachedClient{},
+		identities: map[string]*shared[*identityState]{}}
 }
 
 // factory caches clients per (server, credentials Secret). What belongs to the credentials (the
@@ -93,8 +105,9 @@ func NewFactory(opts FactoryOptions) Factory {
 // same credentials on the same server: identities are keyed by the server and the full SHA-256 of the
 // token or App key, never by a short label or public numbers.
 type factory struct {
-	opts    FactoryOptions
-	metrics *metrics
+	opts          FactoryOptions
+	metrics       *metrics
+	budgetMetrics *budgetMetrics
 
 	mu         sync.Mutex
 	clients    map[clientKey]*cachedClient
@@ -224,13 +237,18 @@ func (f *factory) build(server Server, c Connection) (*cachedClient, error) {
 	}
 	id := f.identities[idKey]
 	if id == nil {
-		id = &shared[*identityState]{v: &identityState{limitState: newLimitState(srv, label), cache: newETagCache(f.opts.CacheEntries)}}
+		st := &identityState{limitState: newLimitState(srv, label), cache: newETagCache(f.opts.CacheEntries, f.opts.CacheBytes)}
+		if f.opts.PointsPerMinute >= 0 {
+			// Real time, not opts.Now: the budget refills with the clock requests are sent by.
+			st.budget = newBudget(f.opts.PointsPerMinute, time.Now)
+		}
+		id = &shared[*identityState]{v: st}
 		f.identities[idKey] = id
 	}
 	id.refs++
 
 	t := &apiTransport{next: auth, id: id.v, basePath: server.URL().EscapedPath(), floor: f.opts.RateLimitFloor,
-		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics}
+		timeout: f.opts.RequestTimeout, now: f.opts.Now, metrics: f.metrics, budget: id.v.budget, budgetMetrics: f.budgetMetrics}
 	gh := gogithub.NewClient(&http.Client{Transport: t})
 	gh.BaseURL, gh.UploadURL = server.URL(), server.URL()
 	gh.UserAgent = f.opts.UserAgent

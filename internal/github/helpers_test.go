@@ -58,7 +58,9 @@ func newFixture(t *testing.T, simOpts ...githubsim.Option) *fixture {
 
 // newFactory builds a factory recording into the fixture's registry and clock; mod adjusts its options.
 func (f *fixture) newFactory(mod ...func(*FactoryOptions)) Factory {
-	opts := FactoryOptions{Registerer: f.reg, Now: f.clock.Now}
+	// No request budget: these tests move a fake clock that the budget's waits would not see;
+	// budget_test.go tests the budget.
+	opts := FactoryOptions{Registerer: f.reg, Now: f.clock.Now, PointsPerMinute: -1}
 	for _, m := range mod {
 		m(&opts)
 	}

@@ -24,6 +24,8 @@ const secondaryDefaultWait = time.Minute
 type identityState struct {
 	*limitState
 	cache *etagCache
+	// budget is the identity's request budget (budget.go), nil when pacing is off.
+	budget *budget
 }
 
 // limitState is the rate-limit state of one token, or one App key's installation, on one server. It

@@ -17,6 +17,8 @@ var routeTemplates = []string{
 	"/app/installations/{installation_id}/access_tokens",
 	"/users/{username}",
 	"/orgs/{org}/teams/{team_slug}",
+	"/orgs/{org}/repos",
+	"/orgs/{org}/properties/values",
 	"/repos/{owner}/{repo}",
 	"/repos/{owner}/{repo}/environments",
 	"/repos/{owner}/{repo}/environments/{environment_name}",

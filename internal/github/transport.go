@@ -43,6 +43,9 @@ type apiTransport struct {
 	timeout time.Duration
 	now     func() time.Time
 	metrics *metrics
+	// budget paces the identity's requests (budget.go); nil: no pacing.
+	budget        *budget
+	budgetMetrics *budgetMetrics
 }
 
 // RoundTrip implements http.RoundTripper; see apiTransport for what it does.
@@ -51,6 +54,10 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.admit(); err != nil {
 		closeRequestBody(req)
 		return nil, err
+	}
+	if err := t.spend(req, method == http.MethodGet && t.id.cache.get(cacheKey(req)) != nil); err != nil {
+		closeRequestBody(req)
+		return nil, fmt.Errorf("waiting for %s's request budget to call GitHub %s %s: %w", t.id.label, method, route, err)
 	}
 	if err := t.id.acquire(req.Context()); err != nil {
 		closeRequestBody(req)
@@ -94,6 +101,9 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	now := t.now()
 	t.observeRate(resp.Header, now)
+	if t.budget != nil {
+		t.budget.observe(resp.Header)
+	}
 
 	switch code := resp.StatusCode; {
 	case code == http.StatusNotModified && cached != nil:

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -385,26 +386,50 @@ func TestRequestTimeoutBoundsTheExchangeNotTheWait(t *testing.T) {
 
 func TestETagCacheIsBounded(t *testing.T) {
 	g := NewWithT(t)
-	c := newETagCache(3)
-	c.maxBytes = 10
-	put := func(key string, size int) {
-		c.put(&cacheEntry{key: key, path: "/" + key, etag: `"x"`, body: make([]byte, size)})
+	entry := func(key string, size int) *cacheEntry {
+		return &cacheEntry{key: key, path: "/" + key, etag: `"x"`, body: make([]byte, size)}
 	}
+	one := entry("a", 4).size()
+	c := newETagCache(3, 2*one+one/2) // room for two 4-byte entries
+	put := func(key string, size int) { c.put(entry(key, size)) }
 	put("a", 4)
 	put("b", 4)
 	g.Expect(c.get("a")).NotTo(BeNil(), "a is now the most recently used")
-	put("c", 4) // 12 bytes > 10: the least recently used (b) goes
+	put("c", 4) // three entries' bytes > the bound: the least recently used (b) goes
 	g.Expect(c.get("b")).To(BeNil())
 	g.Expect(c.get("a")).NotTo(BeNil())
-	g.Expect(c.bytes).To(Equal(8))
+	g.Expect(c.bytes).To(Equal(2 * one))
+	c.maxBytes = 1 << 20
 	put("d", 1)
 	put("e", 1) // four entries > 3
-	g.Expect(c.order.Len()).To(Equal(3))
+	g.Expect(c.entries).To(HaveLen(3))
 	g.Expect(c.get("c")).To(BeNil())
 	put("big", maxCachedBody+1)
 	g.Expect(c.get("big")).To(BeNil(), "bodies over 1 MiB are not cached")
 
 	c.invalidate("/a/child") // a write below a: its parent /a is dropped too
 	g.Expect(c.get("a")).To(BeNil())
-	g.Expect(c.bytes).To(Equal(2))
+	g.Expect(c.bytes).To(Equal(entry("d", 1).size() + entry("e", 1).size()))
+}
+
+// TestETagCacheKeepsResyncEntriesFromTheAudit: however many workflow files the hourly audit reads, it
+// never evicts what resyncs need; without an entry bound, thousands of repositories' reads fit.
+func TestETagCacheKeepsResyncEntriesFromTheAudit(t *testing.T) {
+	g := NewWithT(t)
+	c := newETagCache(0, 4<<20)
+	for i := range 5000 {
+		c.put(&cacheEntry{key: fmt.Sprint("r", i), path: fmt.Sprintf("/repos/acme/svc-%d/environments", i), etag: `"x"`,
+			header: http.Header{"Content-Type": {"application/json"}, "X-Github-Request-Id": {"drop me"}}, body: make([]byte, 300)})
+	}
+	g.Expect(c.order.Len()).To(Equal(5000), "no entry bound: 5,000 small answers fit in 4 MiB")
+	g.Expect(c.get("r0").header).To(Equal(http.Header{"Content-Type": {"application/json"}}), "only the headers a replay needs")
+	for i := range 200 {
+		c.put(&cacheEntry{key: fmt.Sprint("w", i), path: fmt.Sprintf("/repos/acme/svc-%d/contents/.github/workflows/ci.yml", i),
+			etag: `"x"`, body: make([]byte, 20000)})
+	}
+	g.Expect(c.order.Len()).To(Equal(5000), "the audit's reads evicted none of the resyncs'")
+	g.Expect(c.auditBytes).To(BeNumerically("<=", c.maxBytes/auditShare))
+	g.Expect(c.audit.Len()).To(BeNumerically(">", 10))
+	g.Expect(c.get("w199")).NotTo(BeNil(), "the newest workflow file is kept")
+	g.Expect(c.get("w0")).To(BeNil())
 }

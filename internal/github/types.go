@@ -123,6 +123,8 @@ type Ruleset struct {
 // Client is GitHub, in the operator's terms. Every method's errors are typed (see errors.go).
 // Implementations are safe for concurrent use; requests with one token are serialised underneath.
 type Client interface {
+	Organizations
+
 	// Identity is a non-secret label for the credentials (e.g. "app-123/installation-456" or "token-<hash prefix>"),
 	// used in metrics and logs. It is for humans only: two credentials may share it, so nothing is keyed by it.
 	Identity() string

@@ -279,12 +279,12 @@ func TestCSVMatchesConfig(t *testing.T) {
 		g.Expect(got).To(Equal(want), "bundle/manifests/%s is not %s: %s", name, f, stale)
 	}
 
-	// alm-examples are config/samples's kustomization, and only SecurePipelines.
+	// alm-examples are config/samples's kustomization, and only the owned kinds.
 	var examples []gen.Object
 	g.Expect(json.Unmarshal([]byte(csv.Metadata.Annotations["alm-examples"]), &examples)).To(Succeed())
 	g.Expect(asJSON(t, examples)).To(Equal(asJSON(t, render(t, "config/samples"))), stale)
 	for _, e := range examples {
-		g.Expect(gen.Str(e, "kind")).To(Equal("SecurePipeline"))
+		g.Expect(gen.Str(e, "kind")).To(BeElementOf("SecurePipeline", "SecurePipelineSet"))
 	}
 
 	// Every other bundle manifest is an object of config/default, as rendered, without its namespace.
@@ -393,7 +393,17 @@ func TestBundleContents(t *testing.T) {
 	g.Expect(gen.Get(raw, "spec", "relatedImages")).To(ContainElement(HaveKeyWithValue("image", dep.Containers[0].Image)))
 
 	// Owned CRD and its descriptors.
-	g.Expect(csv.Spec.CustomResourceDefinitions.Owned).To(HaveLen(1))
+	g.Expect(csv.Spec.CustomResourceDefinitions.Owned).To(HaveLen(2))
+	for _, o := range csv.Spec.CustomResourceDefinitions.Owned {
+		g.Expect(o.Version).To(Equal("v1alpha1"), o.Name)
+		g.Expect(o.DisplayName).NotTo(BeEmpty(), o.Name)
+		g.Expect(o.Description).NotTo(BeEmpty(), o.Name)
+		for _, d := range append(o.SpecDescriptors, o.StatusDescriptors...) {
+			g.Expect(d.Description).NotTo(BeEmpty(), o.Name+" "+d.Path)
+		}
+	}
+	g.Expect(csv.Spec.CustomResourceDefinitions.Owned[1].Name).To(Equal("securepipelinesets.ci.securepipeline.dev"))
+	g.Expect(csv.Spec.CustomResourceDefinitions.Owned[1].Kind).To(Equal("SecurePipelineSet"))
 	owned := csv.Spec.CustomResourceDefinitions.Owned[0]
 	g.Expect(owned.Name).To(Equal("securepipelines.ci.securepipeline.dev"))
 	g.Expect(owned.Kind).To(Equal("SecurePipeline"))

@@ -91,6 +91,9 @@ func (c *call) repo(doc string) (*repo, *reply) {
 	if r == nil || !c.canSee(r) {
 		return nil, notFound(doc)
 	}
+	if c.r.Method != http.MethodGet && r.Archived {
+		return nil, errReply(http.StatusForbidden, "Repository was archived so is read-only.", doc)
+	}
 	if c.r.Method != http.MethodGet && c.cred != nil && !c.cred.canSee(r) {
 		// A public repository is readable by anyone, writable only with access.
 		return nil, errReply(http.StatusForbidden, "Must have admin rights to Repository.", doc)

@@ -483,6 +483,9 @@ func TestContract(t *testing.T) {
 	g.Expect(att.JSON()["attestations"]).To(HaveLen(1))
 	g.Expect(k.call("GET", repo+"/attestations/sha256:"+strings.Repeat("cd", 32), tokAdmin, nil).Status).To(Equal(404))
 
+	// Organisations (orgs_test.go).
+	contractOrganizations(g, k, s)
+
 	// Conditional requests, rate limits and faults.
 	first := k.call("GET", repo, tokAdmin, nil)
 	g.Expect(k.call("GET", repo, tokAdmin, nil, "If-None-Match", first.Header.Get("ETag")).Status).To(Equal(304))

@@ -22,7 +22,9 @@ type limiter struct {
 	mu            sync.Mutex
 	maxConcurrent int
 	perMinute     int
-	buckets       map[string]*bucket
+	// pointsPerMinute is GitHub's points-based secondary limit (secondary.go); 0: off.
+	pointsPerMinute int
+	buckets         map[string]*bucket
 }
 
 type bucket struct {
@@ -30,6 +32,7 @@ type bucket struct {
 	reset    time.Time // end of the current primary window
 	inflight int
 	recent   []time.Time // start times of requests in the last minute, oldest first
+	points   []spent     // points of requests in the last minute, oldest first
 }
 
 // rateSnapshot is what the x-ratelimit-* headers report.
@@ -80,10 +83,13 @@ func (l *limiter) peek(key string, limit int, now time.Time) rateSnapshot {
 // begin admits a request: it applies the secondary limits, then reserves one
 // unit of the primary budget if charge is set. A non-nil reply is the 403 to
 // send instead; the request was then not admitted and end must not be called.
-func (l *limiter) begin(key string, limit int, charge bool, now time.Time) (rateSnapshot, *reply) {
+func (l *limiter) begin(key string, limit int, charge bool, points int, now time.Time) (rateSnapshot, *reply) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucketLocked(key, now)
+	if rep := l.pointsLocked(b, points, now); rep != nil {
+		return snapshot(b, limit), rep
+	}
 	if l.maxConcurrent > 0 && b.inflight >= l.maxConcurrent {
 		return snapshot(b, limit), secondaryLimitReply(1)
 	}

@@ -95,13 +95,9 @@ func (s *Server) teamFullJSON(t *team) map[string]any {
 func repoJSON(r *repo, base string, permissions map[string]bool) map[string]any {
 	u := base + "repos/" + r.FullName
 	html := "https://github.com/" + r.FullName
-	vis := "public"
-	if r.Private {
-		vis = "private"
-	}
 	m := map[string]any{
 		"id": r.ID, "node_id": nodeID("Repository", r.ID), "name": r.Name, "full_name": r.FullName,
-		"owner": simpleUserJSON(r.owner), "private": r.Private, "visibility": vis,
+		"owner": simpleUserJSON(r.owner), "private": r.Private, "visibility": r.visibility(),
 		"html_url": html, "description": nil, "fork": false, "url": u,
 		"archive_url": u + "/{archive_format}{/ref}", "assignees_url": u + "/assignees{/user}",
 		"blobs_url": u + "/git/blobs{/sha}", "branches_url": u + "/branches{/branch}",
@@ -122,8 +118,8 @@ func repoJSON(r *repo, base string, permissions map[string]bool) map[string]any 
 		"mirror_url": nil, "hooks_url": u + "/hooks", "svn_url": html, "homepage": nil, "language": nil,
 		"forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0, "watchers": 0, "size": 0,
 		"default_branch": r.DefaultBranch, "open_issues_count": 0, "open_issues": 0, "is_template": false,
-		"topics": []string{}, "has_issues": true, "has_projects": true, "has_wiki": true, "has_pages": false,
-		"has_downloads": true, "has_discussions": false, "archived": false, "disabled": false,
+		"topics": r.topics(), "has_issues": true, "has_projects": true, "has_wiki": true, "has_pages": false,
+		"has_downloads": true, "has_discussions": false, "archived": r.Archived, "disabled": false,
 		"pushed_at": ts(r.UpdatedAt), "created_at": ts(r.CreatedAt), "updated_at": ts(r.UpdatedAt),
 		"permissions":        permissions,
 		"allow_rebase_merge": true, "allow_squash_merge": true, "allow_merge_commit": true, "allow_auto_merge": false,
@@ -172,6 +168,9 @@ func (s *Server) patchRepo(c *call) *reply {
 	}
 	if p.DefaultBranch != nil && strings.TrimSpace(*p.DefaultBranch) == "" {
 		return invalidField(docsRepoUpdate, "Repository", "default_branch", "default_branch must not be empty")
+	}
+	if p.Private != nil || p.Visibility != nil {
+		r.Internal = false
 	}
 	if p.Private != nil {
 		r.Private = *p.Private

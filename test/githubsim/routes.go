@@ -69,6 +69,8 @@ func routeTable() []*route {
 		{Method: "POST", Pattern: "/app/installations/{installation_id}/access_tokens", Auth: authAppJWT, Handler: (*Server).createInstallationToken},
 		{Method: "GET", Pattern: "/users/{username}", Auth: authAny, Handler: (*Server).getUser},
 		{Method: "GET", Pattern: "/orgs/{org}/teams/{team_slug}", Auth: authAny, Handler: (*Server).getTeam},
+		{Method: "GET", Pattern: "/orgs/{org}/repos", Auth: authAny, Handler: (*Server).listOrgRepos},
+		{Method: "GET", Pattern: "/orgs/{org}/properties/values", Auth: authAny, Handler: (*Server).listPropertyValues},
 
 		{Method: "GET", Pattern: repo, Handler: (*Server).getRepo},
 		{Method: "PATCH", Pattern: repo, Handler: (*Server).patchRepo},

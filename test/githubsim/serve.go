@@ -132,7 +132,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	charge := rt.Pattern != "/rate_limit" // GitHub does not count /rate_limit calls
-	snap, denial := s.limits.begin(id.key, id.limit, charge, s.now())
+	snap, denial := s.limits.begin(id.key, id.limit, charge, requestPoints(r.Method), s.now())
 	if denial != nil {
 		rec.Status = denial.status
 		s.writeReply(w, denial, &snap)
@@ -152,6 +152,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rep := s.runHandler(c)
 	conditional := r.Method == http.MethodGet && rep.status == http.StatusOK
 	body, etag := marshalReply(rep)
+	etag = s.tokenETag(etag, rec.Token)
 	if !conditional {
 		etag = "" // only successful GETs carry validators, as on GitHub
 	}

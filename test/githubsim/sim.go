@@ -25,7 +25,10 @@ type Server struct {
 	maxConcurrent int
 	perMinute     int
 	instTTL       time.Duration
-	clock         func() time.Time
+	// pointsPerMinute and tokenETags are set by the options in secondary.go.
+	pointsPerMinute int
+	tokenETags      bool
+	clock           func() time.Time
 	// noAdminBypass models an older GitHub Enterprise Server without can_admins_bypass (ghes.go).
 	noAdminBypass bool
 
@@ -60,6 +63,7 @@ func New(opts ...Option) *Server {
 		s.adminToken = randomHex(20)
 	}
 	s.limits = newLimiter(s.maxConcurrent, s.perMinute)
+	s.limits.pointsPerMinute = s.pointsPerMinute
 	s.router = newRouter(routeTable())
 	return s
 }

@@ -139,6 +139,15 @@ type RepoState struct {
 	WebCommitSignoffRequired bool      `json:"web_commit_signoff_required"`
 	CreatedAt                time.Time `json:"created_at"`
 	UpdatedAt                time.Time `json:"updated_at"`
+	// Internal makes a private repository's visibility "internal" (orgs.go).
+	Internal bool `json:"internal,omitempty"`
+	// Archived repositories are listed as archived.
+	Archived bool `json:"archived,omitempty"`
+	// Topics are the repository's topics, lower-case.
+	Topics []string `json:"topics,omitempty"`
+	// Properties are organisation custom property values by property name; a property with several
+	// values is a multi-select one.
+	Properties map[string][]string `json:"properties,omitempty"`
 }
 
 // RequestRecord is one logged GitHub API request (admin /_sim/ requests are
