@@ -24,6 +24,10 @@ local terminalReasons = {
   RepositoryConflict = true,
   InvalidSpec = true,
   EnvironmentNotGated = true,
+  EnvironmentNameUnsafe = true,
+  AdminBypassUnsupported = true,
+  OwnerNotAllowed = true,
+  RepositoryRenamed = true,
 }
 
 local function findCondition(status, conditionType)
