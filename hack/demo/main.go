@@ -265,8 +265,8 @@ func (d *demo) showGitHub(title string) error {
 		}
 		desc := "no protection rules"
 		if len(rv) > 0 {
-			desc = fmt.Sprintf("reviewers [%s], wait %d min, prevent self-review %v",
-				strings.Join(rv, ", "), e.WaitTimer, e.PreventSelfReview)
+			desc = fmt.Sprintf("reviewers [%s], wait %d min, prevent self-review %v, admins may bypass %v",
+				strings.Join(rv, ", "), e.WaitTimer, e.PreventSelfReview, e.CanAdminsBypass)
 			if len(bp) > 0 {
 				desc += ", deploys from [" + strings.Join(bp, ", ") + "]"
 			}
