@@ -68,22 +68,10 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 	started := time.Now()
 
-	dir, err := os.MkdirTemp("", "secure-pipeline-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.New(dir, func(f string, a ...any) { t.Logf(f, a...) })
+	env := harness.ForTest(t, "secure-pipeline-e2e-")
 	s := &suite{ctx: ctx, env: env}
 	// Clean-ups run last-registered first: dump what helps on failure, then stop every process.
-	t.Cleanup(func() {
-		env.Stop()
-		if t.Failed() {
-			t.Logf("logs and kubeconfigs kept in %s", dir)
-		} else {
-			_ = os.RemoveAll(dir)
-		}
-		t.Logf("end-to-end run took %s", time.Since(started).Round(time.Second))
-	})
+	t.Cleanup(func() { t.Logf("end-to-end run took %s", time.Since(started).Round(time.Second)) })
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.dump(t)

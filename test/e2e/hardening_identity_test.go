@@ -42,17 +42,8 @@ func TestHardeningIdentity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	g := NewWithT(t)
-	dir, err := os.MkdirTemp("", "secure-pipeline-e2e-identity-")
-	g.Expect(err).NotTo(HaveOccurred())
-	env := harness.New(dir, func(f string, a ...any) { t.Logf(f, a...) })
-	t.Cleanup(func() {
-		env.Stop()
-		if t.Failed() {
-			t.Logf("logs and kubeconfigs kept in %s", dir)
-		} else {
-			_ = os.RemoveAll(dir)
-		}
-	})
+	env := harness.ForTest(t, "secure-pipeline-e2e-identity-")
+	dir := env.Dir
 	if err := env.CheckBinaries(false); err != nil {
 		t.Fatalf("%v\n(`make test-e2e` builds them all)", err)
 	}

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,19 +24,7 @@ import (
 func TestHardening(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "secure-pipeline-hardening-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.New(dir, func(f string, a ...any) { t.Logf(f, a...) })
-	t.Cleanup(func() {
-		env.Stop()
-		if t.Failed() {
-			t.Logf("logs and kubeconfigs kept in %s", dir)
-		} else {
-			_ = os.RemoveAll(dir)
-		}
-	})
+	env := harness.ForTest(t, "secure-pipeline-hardening-")
 	if err := env.CheckBinaries(false); err != nil {
 		t.Fatalf("%v\n(`make build control-plane` builds them)", err)
 	}

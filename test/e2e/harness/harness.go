@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -71,6 +72,27 @@ func New(dir string, logf Logf) *Env {
 		logf = func(string, ...any) {}
 	}
 	return &Env{Root: RepoRoot(), Dir: dir, Logf: logf}
+}
+
+// ForTest prepares an Env for one test, in a new folder named after prefix, logging through t. When the
+// test ends every process it started is stopped; the folder (logs, kubeconfigs) is kept if the test
+// failed, and removed otherwise.
+func ForTest(t testing.TB, prefix string) *Env {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := New(dir, func(f string, a ...any) { t.Logf(f, a...) })
+	t.Cleanup(func() {
+		env.Stop()
+		if t.Failed() {
+			t.Logf("logs and kubeconfigs kept in %s", dir)
+		} else {
+			_ = os.RemoveAll(dir)
+		}
+	})
+	return env
 }
 
 // Assets is the directory of kube-apiserver, etcd and kubectl: KUBEBUILDER_ASSETS (the Makefile exports
