@@ -151,6 +151,7 @@ func TestReviewerIDsAreFactsOfOneServer(t *testing.T) {
 			// The attacker's own server has an "alice" whose id is mallory's on the victim's server.
 			evil := githubsim.New().Start()
 			t.Cleanup(evil.Close)
+			retireWithSim(t, evil)
 			evil.AddOrg("evil")
 			evil.AddRepo("evil", "x")
 			for i := 0; ; i++ {
@@ -269,6 +270,7 @@ func TestRenamedRepositoryNameIsNotASecondRepository(t *testing.T) {
 	// newSim's seed, with acme/web made by renaming acme/old-web.
 	sim := githubsim.New().Start()
 	t.Cleanup(sim.Close)
+	retireWithSim(t, sim)
 	sim.AddOrg("acme")
 	sim.AddUser("alice")
 	sim.AddUser("bob")

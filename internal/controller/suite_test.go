@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -78,6 +80,7 @@ func newSim(t *testing.T, opts ...githubsim.Option) *githubsim.Server {
 	}
 	s := githubsim.New(opts...).Start()
 	t.Cleanup(s.Close)
+	retireWithSim(t, s)
 	s.AddOrg("acme")
 	s.AddUser("alice")
 	s.AddUser("bob")
@@ -85,6 +88,82 @@ func newSim(t *testing.T, opts ...githubsim.Option) *githubsim.Server {
 	s.AddRepo("acme", "web")
 	s.AddToken(testToken, "acme/web")
 	return s
+}
+
+// retireWithSim deletes, when the test ends and before its simulator closes, every pipeline that talks
+// to that simulator, in any namespace. A later test's simulator may be given the same loopback port, and a
+// leftover pipeline (older, with the same token and a recorded repository id) would then be the oldest
+// owner of that test's acme/web and turn both of its pipelines into conflicts.
+func retireWithSim(t *testing.T, s *githubsim.Server) {
+	t.Helper()
+	port := urlPort(s.URL())
+	t.Cleanup(func() {
+		ctx := context.Background()
+		// Sets first, so that none recreates a child deleted below (envtest has no garbage collector).
+		var sets civ1alpha1.SecurePipelineSetList
+		if err := k8s.List(ctx, &sets); err != nil {
+			t.Errorf("listing pipeline sets to retire: %v", err)
+			return
+		}
+		for i := range sets.Items {
+			if set := &sets.Items[i]; urlPort(set.Spec.GitHub.APIURL) == port {
+				if err := k8s.Delete(ctx, set); client.IgnoreNotFound(err) != nil {
+					t.Errorf("retiring set %s/%s: %v", set.Namespace, set.Name, err)
+				}
+				for end := time.Now().Add(20 * time.Second); k8s.Get(ctx, client.ObjectKeyFromObject(set), &civ1alpha1.SecurePipelineSet{}) == nil; {
+					if time.Now().After(end) {
+						t.Errorf("set %s/%s was not retired", set.Namespace, set.Name)
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
+		var list civ1alpha1.SecurePipelineList
+		if err := k8s.List(ctx, &list); err != nil {
+			t.Errorf("listing pipelines to retire: %v", err)
+			return
+		}
+		var left []client.ObjectKey
+		for i := range list.Items {
+			p := &list.Items[i]
+			if urlPort(p.Spec.GitHub.APIURL) != port {
+				continue
+			}
+			if err := k8s.Delete(ctx, p); client.IgnoreNotFound(err) != nil {
+				t.Errorf("retiring %s/%s: %v", p.Namespace, p.Name, err)
+			}
+			left = append(left, client.ObjectKeyFromObject(p))
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for _, key := range left {
+			for {
+				var p civ1alpha1.SecurePipeline
+				err := k8s.Get(ctx, key, &p)
+				if apierrors.IsNotFound(err) {
+					break
+				}
+				if time.Now().After(deadline.Add(10 * time.Second)) {
+					t.Errorf("pipeline %s was not retired: %v", key, err)
+					break
+				}
+				if err == nil && time.Now().After(deadline) {
+					// Clean-up on GitHub could not finish (a revoked token, say): this is test hygiene only.
+					p.Finalizers = nil
+					_ = k8s.Update(ctx, &p)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	})
+}
+
+func urlPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Port()
 }
 
 var nsCounter atomic.Int64
