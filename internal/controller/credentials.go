@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -19,8 +20,9 @@ import (
 )
 
 // The credentials concern: for each spec.registries entry, read the referenced Secret uncached (the
-// manager's cache never holds Secret data), parse the registry's user name and password out of it, and
-// keep them on GitHub as secrets of the registry's environment.
+// manager's cache never holds Secret data; an unchanged Secret is not read again, see secret_reads.go),
+// parse the registry's user name and password out of it, and keep them on GitHub as secrets of the
+// registry's environment.
 //
 // A push happens only when needed, which status.registries[] tells without holding any value:
 //   - the source changed: the keyed fingerprint (HMAC-SHA-256, see credentials_fingerprint.go) of the
@@ -110,24 +112,67 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	reg := &p.Spec.Registries[i]
 	userName, passName := reg.EffectiveSecretNames()
 
-	cred, err := c.readCredential(ctx, i)
-	if err != nil {
+	ref := reg.CredentialsSecretRef.Name
+
+	// The credential's fingerprint: remembered when its Secret has not moved since the last read that
+	// ended with the credential on GitHub (secret_reads.go), else read from the Secret.
+	var (
+		cred        registry.Credential
+		fp, version string
+		haveValue   bool
+	)
+	read := func() error {
+		got, v, err := c.readCredential(ctx, i)
+		if err == nil {
+			err = checkCredentialSize(p, i, got)
+		}
+		var f string
+		if err == nil {
+			f, err = c.fingerprint(ctx, got)
+		}
+		if err != nil {
+			r.secretReads.forgetRegistry(p.UID, reg.Name)
+			return err
+		}
+		cred, fp, version, haveValue = got, f, v, true
+		return nil
+	}
+	remembered := false
+	if v, ok := r.cachedSecretVersion(ctx, types.NamespacedName{Namespace: p.Namespace, Name: ref}); ok {
+		fp, remembered = r.secretReads.registryFingerprint(p.UID, reg.Name, ref, v, c.s.credsVersion)
+	}
+	if remembered {
+		countSecretRead(secretKindRegistry, true)
+	} else if err := read(); err != nil {
 		return err
 	}
-	if err := checkCredentialSize(p, i, cred); err != nil {
-		return err
+	remember := func() {
+		r.secretReads.rememberRegistry(p.UID, reg.Name, registryRead{secret: ref, version: version, credsVersion: c.s.credsVersion, fingerprint: fp})
 	}
-	fp := c.fingerprint(cred)
 
 	st := ensureRegistryStatus(p, reg.Name)
 	moved := !strings.EqualFold(st.Environment, reg.Environment) ||
 		!strings.EqualFold(st.UsernameSecret, userName) || !strings.EqualFold(st.PasswordSecret, passName)
-	onGitHub, err := c.listSecrets(ctx, reg.Environment)
-	if err != nil {
-		return err
+	var onGitHub map[string]githubapi.SecretMetadata
+	if !firstPush(st) && !moved {
+		// A first push, or one to another place, happens whatever GitHub holds: no need to look.
+		var err error
+		if onGitHub, err = c.listSecrets(ctx, reg.Environment); err != nil {
+			return err
+		}
 	}
 	why := pushReasons(st, moved, fp, onGitHub, userName, passName)
+	if len(why) > 0 && !haveValue {
+		// Due for another reason than its Secret (a secret changed or deleted on GitHub): the value is read.
+		if err := read(); err != nil {
+			return err
+		}
+		why = pushReasons(st, moved, fp, onGitHub, userName, passName)
+	}
 	if len(why) == 0 {
+		if haveValue {
+			remember()
+		}
 		return nil
 	}
 	// A rotation (or a reverted overwrite) goes ahead of routine resyncs in the identity's request budget,
@@ -147,6 +192,9 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	}
 	where := fmt.Sprintf("environment %s of %s", reg.Environment, p.RepositoryFullName())
 	key, err := c.s.gh.EnvironmentPublicKey(ctx, c.s.repo.ID, reg.Environment)
+	if githubapi.IsNotFound(err) {
+		return environmentMissing(reg.Environment)
+	}
 	if err != nil {
 		return ungraceful(classify(err, "reading the secrets public key of "+where))
 	}
@@ -185,15 +233,21 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	}
 	st.Fingerprint = fp
 	st.LastPushTime = &pushed
+	remember()
 	r.changed(c.s, "CredentialsPushed", "pushed the credential of registry %s to secrets %s and %s of %s: %s",
 		reg.Name, userName, passName, where, strings.Join(why, "; "))
 	return nil
 }
 
+// firstPush says whether nothing of the registry was ever pushed.
+func firstPush(st *civ1alpha1.RegistryStatus) bool {
+	return st.LastPushTime == nil && st.Fingerprint == ""
+}
+
 // pushReasons says why the registry's credential must be pushed; none means it is on GitHub as it should be.
 func pushReasons(st *civ1alpha1.RegistryStatus, moved bool, fp string, onGitHub map[string]githubapi.SecretMetadata, names ...string) []string {
 	switch {
-	case st.LastPushTime == nil && st.Fingerprint == "":
+	case firstPush(st):
 		return []string{"first push"}
 	case moved:
 		return []string{"the registry's environment or secret names changed"}
@@ -221,20 +275,22 @@ func pushReasons(st *civ1alpha1.RegistryStatus, moved bool, fp string, onGitHub 
 	return why
 }
 
-// readCredential reads spec.registries[i]'s Secret uncached and parses the registry's credential.
-func (c *credentialRun) readCredential(ctx context.Context, i int) (registry.Credential, error) {
+// readCredential reads spec.registries[i]'s Secret uncached and parses the registry's credential; it
+// returns the Secret's resourceVersion too.
+func (c *credentialRun) readCredential(ctx context.Context, i int) (registry.Credential, string, error) {
 	p := c.s.p
 	reg := &p.Spec.Registries[i]
 	ref := reg.CredentialsSecretRef.Name
 	field := fmt.Sprintf("registry %s (spec.registries[%d].credentialsSecretRef): Secret %s/%s", reg.Name, i, p.Namespace, ref)
 	secret := &corev1.Secret{}
+	countSecretRead(secretKindRegistry, false)
 	if err := c.r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return registry.Credential{}, stallingLocal(civ1alpha1.SecretNotFoundReason,
+			return registry.Credential{}, "", stallingLocal(civ1alpha1.SecretNotFoundReason,
 				"%s does not exist: create it, of type %s with an entry for %s, or of type %s",
 				field, registry.TypeDockerConfigJSON, reg.Server, registry.TypeBasicAuth)
 		}
-		return registry.Credential{}, fmt.Errorf("%s could not be read: %w", field, err)
+		return registry.Credential{}, "", fmt.Errorf("%s could not be read: %w", field, err)
 	}
 	cred, err := registry.FromSecret(string(secret.Type), secret.Data, reg.Server)
 	if err != nil {
@@ -246,9 +302,9 @@ func (c *credentialRun) readCredential(ctx context.Context, i int) (registry.Cre
 			reason = civ1alpha1.RegistryNotInSecretReason
 		}
 		// The parser's messages name keys and entries, never values.
-		return registry.Credential{}, stallingLocal(reason, "%s: %v", field, err)
+		return registry.Credential{}, "", stallingLocal(reason, "%s: %v", field, err)
 	}
-	return cred, nil
+	return cred, secret.ResourceVersion, nil
 }
 
 // listSecrets lists an environment's secrets once per run, by upper-cased name (GitHub's names are
@@ -261,9 +317,7 @@ func (c *credentialRun) listSecrets(ctx context.Context, env string) (map[string
 	list, err := c.s.gh.ListEnvironmentSecrets(ctx, c.s.repo.ID, env)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
-			return nil, stallingLocal(civ1alpha1.FailedReason,
-				"environment %s does not exist on GitHub, so no registry credential can be pushed to it: see condition %s",
-				env, civ1alpha1.EnvironmentsReadyCondition)
+			return nil, environmentMissing(env)
 		}
 		return nil, classify(err, fmt.Sprintf("listing the secrets of environment %s of %s", env, c.s.p.RepositoryFullName()))
 	}
@@ -273,6 +327,12 @@ func (c *credentialRun) listSecrets(ctx context.Context, env string) (map[string
 	}
 	c.secrets[k] = m
 	return m, nil
+}
+
+func environmentMissing(env string) error {
+	return stallingLocal(civ1alpha1.FailedReason,
+		"environment %s does not exist on GitHub, so no registry credential can be pushed to it: see condition %s",
+		env, civ1alpha1.EnvironmentsReadyCondition)
 }
 
 // removeUndeclared deletes from GitHub the secrets recorded in status.registries that no registry of the

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -32,12 +33,17 @@ const fingerprintPrefix = "hmac-sha256:"
 
 // fingerprint returns the credential's fingerprint under the pipeline's key, deriving the key on first need
 // in this run.
-func (c *credentialRun) fingerprint(cred registry.Credential) string {
+func (c *credentialRun) fingerprint(ctx context.Context, cred registry.Credential) (string, error) {
 	if c.key == nil {
-		// The reconcile read the GitHub credentials to connect; the key derives from them.
-		c.key = deriveFingerprintKey(c.s.creds.Token, c.s.creds.PrivateKey, c.s.p.UID)
+		// The key derives from the GitHub credentials the reconcile connected with (read now if
+		// connecting did not need them).
+		creds, err := c.r.credentials(ctx, c.s)
+		if err != nil {
+			return "", err
+		}
+		c.key = deriveFingerprintKey(creds.Token, creds.PrivateKey, c.s.p.UID)
 	}
-	return fingerprintOf(c.key, cred)
+	return fingerprintOf(c.key, cred), nil
 }
 
 func fingerprintOf(key []byte, cred registry.Credential) string {

@@ -51,6 +51,7 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 	delete(r.audits, p.UID)
 	r.mu.Unlock()
 	r.releases.forget(p)
+	r.secretReads.forget(p.UID)
 
 	patch := client.MergeFrom(p.DeepCopy())
 	controllerutil.RemoveFinalizer(p, Finalizer)
@@ -91,10 +92,11 @@ func (r *SecurePipelineReconciler) cleanUpGitHub(ctx context.Context, p *civ1alp
 	if err != nil {
 		return err
 	}
-	gh, _, err := r.connect(ctx, p, server)
-	if err != nil {
+	s := &pipelineState{p: p, server: server}
+	if err := r.connect(ctx, s); err != nil {
 		return err
 	}
+	gh := s.gh
 	owner, repo := p.Spec.Repository.Owner, p.Spec.Repository.Name
 	var errs []error
 

@@ -26,7 +26,9 @@ import (
 // until then a rotated credential waits. secretCatchUp closes that gap: it notices the API server coming
 // back (its /readyz, probed every second), and until the Secret informer has caught up it lists, every
 // second, the metadata of the Secrets in the pipelines' namespaces (uncached, without body logging) and
-// reconciles each pipeline whose referenced Secret differs from what the cache holds.
+// reconciles each pipeline whose referenced Secret differs from what the cache holds, telling the reconciler
+// the version it saw, so that the reconcile reads the Secret instead of trusting the stale cache
+// (secret_reads.go).
 
 const (
 	// outageProbeInterval is how often the API server's readiness is probed, and how often the Secrets
@@ -114,6 +116,7 @@ func (c *secretCatchUp) Start(ctx context.Context) error {
 		}
 		if done || time.Since(catchingUp) > maxCatchUp {
 			catchingUp = time.Time{}
+			c.r.secretReads.settle(func(key types.NamespacedName) string { return c.cachedVersion(ctx, key) })
 			log.Info("the Secret watch has caught up")
 		}
 	}
@@ -148,17 +151,14 @@ func (c *secretCatchUp) compare(ctx context.Context, seen map[types.NamespacedNa
 		for _, p := range ps {
 			for _, name := range referencedSecrets(p) {
 				key := types.NamespacedName{Namespace: ns, Name: name}
-				cached := &metav1.PartialObjectMetadata{}
-				cached.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-				cachedRV := ""
-				if err := c.cache.Get(ctx, key, cached); err == nil {
-					cachedRV = cached.ResourceVersion
-				}
+				cachedRV := c.cachedVersion(ctx, key)
 				now := versions[name]
 				if now == cachedRV || seen[key] == now {
 					continue
 				}
 				seen[key] = now
+				// The cache still has the old version: the reconcile must read this one, not skip it.
+				c.r.secretReads.sawLive(key, now)
 				select {
 				case c.events <- event.GenericEvent{Object: p}:
 				case <-ctx.Done():
@@ -168,6 +168,16 @@ func (c *secretCatchUp) compare(ctx context.Context, seen map[types.NamespacedNa
 		}
 	}
 	return c.informerCaughtUp(ctx, newest), nil
+}
+
+// cachedVersion is a Secret's resourceVersion in the metadata cache ("" if it has none).
+func (c *secretCatchUp) cachedVersion(ctx context.Context, key types.NamespacedName) string {
+	cached := &metav1.PartialObjectMetadata{}
+	cached.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := c.cache.Get(ctx, key, cached); err != nil {
+		return ""
+	}
+	return cached.ResourceVersion
 }
 
 // informerCaughtUp says whether the Secret metadata informer has synced a version at least as new as rv.

@@ -107,6 +107,10 @@ type SecurePipelineReconciler struct {
 	ids *idCache
 	// releases is the release verification's memory (see release_verification.go).
 	releases releaseVerifier
+	// secretCache is the manager's cache, where the Secrets' metadata is (the client bypasses it for Secrets).
+	secretCache client.Reader
+	// secretReads remembers Secret versions, so that an unchanged resync reads no Secret (secret_reads.go).
+	secretReads secretReads
 }
 
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines,verbs=get;list;watch;update;patch
@@ -120,8 +124,11 @@ type SecurePipelineReconciler struct {
 type pipelineState struct {
 	p  *civ1alpha1.SecurePipeline
 	gh githubapi.Client
-	// creds are the GitHub credentials gh was built from; the credential fingerprints' key derives from them.
-	creds githubapi.Credentials
+	// creds are the GitHub credentials gh was built from; the credential fingerprints' key derives from
+	// them. When the credentials Secret's version had not moved, they are read only on first need
+	// (credentials); credsVersion is the Secret's resourceVersion they are (to be) read at.
+	creds        *githubapi.Credentials
+	credsVersion string
 	// server is the canonical GitHub server; caches of facts about it are keyed by it.
 	server githubapi.Server
 	repo   *githubapi.Repository
@@ -248,12 +255,12 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	if err := r.checkAllowedOwner(ctx, p, p.Spec.Repository.Owner); err != nil {
 		return refuse(err)
 	}
-	gh, creds, err := r.connect(ctx, p, server)
-	if err != nil {
+	s := &pipelineState{p: p, server: server, nameNotes: names.notes}
+	if err := r.connect(ctx, s); err != nil {
 		return refuse(err)
 	}
+	gh := s.gh
 	r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
-	s := &pipelineState{p: p, gh: gh, creds: creds, server: server, nameNotes: names.notes}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
@@ -359,37 +366,72 @@ func (r *SecurePipelineReconciler) markReconciling(ctx context.Context, p *civ1a
 	return nil
 }
 
-// connect reads the credentials Secret (uncached) and returns a GitHub client for it at server, and the
-// credentials.
-func (r *SecurePipelineReconciler) connect(ctx context.Context, p *civ1alpha1.SecurePipeline, server githubapi.Server) (githubapi.Client, githubapi.Credentials, error) {
+// connect sets s.gh to a GitHub client at s.server for the pipeline's credentials Secret. It reads the
+// Secret (uncached) unless its version has not moved since the cached client was built from it
+// (secret_reads.go).
+func (r *SecurePipelineReconciler) connect(ctx context.Context, s *pipelineState) error {
+	p := s.p
 	ref := p.Spec.GitHub.CredentialsSecretRef.Name
-	secret := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, githubapi.Credentials{}, stalling(civ1alpha1.CredentialsSecretNotFoundReason,
-				"the GitHub credentials Secret %s/%s (spec.github.credentialsSecretRef) does not exist: create it with a \"token\" key, or \"appID\", \"installationID\" and \"privateKey\"",
-				p.Namespace, ref)
+	secretKey := p.Namespace + "/" + ref
+	if version, ok := r.cachedSecretVersion(ctx, types.NamespacedName{Namespace: p.Namespace, Name: ref}); ok {
+		if gh := r.GitHub.Cached(s.server.String(), secretKey, version); gh != nil {
+			countSecretRead(secretKindGitHub, true)
+			s.gh, s.credsVersion = gh, version
+			return nil
 		}
-		return nil, githubapi.Credentials{}, fmt.Errorf("reading the GitHub credentials Secret %s/%s: %w", p.Namespace, ref, err)
 	}
-	creds, err := credentialsFromSecret(secret)
+	creds, version, err := r.readGitHubCredentials(ctx, p)
 	if err != nil {
-		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+		return err
 	}
 	gh, err := r.GitHub.ClientFor(ctx, githubapi.Connection{
-		APIURL:        server.String(),
-		SecretKey:     p.Namespace + "/" + ref,
-		SecretVersion: secret.ResourceVersion,
+		APIURL:        s.server.String(),
+		SecretKey:     secretKey,
+		SecretVersion: version,
 		Credentials:   creds,
 	})
 	switch {
 	case githubapi.IsInvalidAPIURL(err):
-		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidSpecReason, "%v", err)
+		return stalling(civ1alpha1.InvalidSpecReason, "%v", err)
 	case err != nil:
 		// The factory's *CredentialsError already names the Secret.
-		return nil, githubapi.Credentials{}, stalling(civ1alpha1.InvalidCredentialsReason, "%v", err)
+		return stalling(civ1alpha1.InvalidCredentialsReason, "%v", err)
 	}
-	return gh, creds, nil
+	s.gh, s.creds, s.credsVersion = gh, &creds, version
+	return nil
+}
+
+// credentials returns the GitHub credentials of the run, reading them if connect did not need to.
+func (r *SecurePipelineReconciler) credentials(ctx context.Context, s *pipelineState) (githubapi.Credentials, error) {
+	if s.creds == nil {
+		creds, version, err := r.readGitHubCredentials(ctx, s.p)
+		if err != nil {
+			return githubapi.Credentials{}, err
+		}
+		s.creds, s.credsVersion = &creds, version
+	}
+	return *s.creds, nil
+}
+
+// readGitHubCredentials reads the pipeline's GitHub credentials Secret uncached, and returns the
+// credentials and the Secret's resourceVersion.
+func (r *SecurePipelineReconciler) readGitHubCredentials(ctx context.Context, p *civ1alpha1.SecurePipeline) (githubapi.Credentials, string, error) {
+	ref := p.Spec.GitHub.CredentialsSecretRef.Name
+	secret := &corev1.Secret{}
+	countSecretRead(secretKindGitHub, false)
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return githubapi.Credentials{}, "", stalling(civ1alpha1.CredentialsSecretNotFoundReason,
+				"the GitHub credentials Secret %s/%s (spec.github.credentialsSecretRef) does not exist: create it with a \"token\" key, or \"appID\", \"installationID\" and \"privateKey\"",
+				p.Namespace, ref)
+		}
+		return githubapi.Credentials{}, "", fmt.Errorf("reading the GitHub credentials Secret %s/%s: %w", p.Namespace, ref, err)
+	}
+	creds, err := credentialsFromSecret(secret)
+	if err != nil {
+		return githubapi.Credentials{}, "", stalling(civ1alpha1.InvalidCredentialsReason, "the GitHub credentials Secret %s/%s: %v", p.Namespace, ref, err)
+	}
+	return creds, secret.ResourceVersion, nil
 }
 
 // SetupWithManager registers the reconciler, its indexes and its watches.
@@ -415,6 +457,7 @@ func (r *SecurePipelineReconciler) init(mgr ctrl.Manager) {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	r.secretCache = mgr.GetCache()
 	// Secret data must not reach the logs through client-go's body logging (credentials_logging.go).
 	r.APIReader = SecretSafeReader(r.APIReader)
 	if r.Recorder == nil {

@@ -165,6 +165,20 @@ func (f *factory) ClientFor(_ context.Context, c Connection) (Client, error) {
 	return cc.client, nil
 }
 
+// Cached returns the cached client of (apiURL, secretKey) if it was built from the Secret's version.
+func (f *factory) Cached(apiURL, secretKey, version string) Client {
+	server, err := f.server(apiURL)
+	if err != nil || version == "" {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cc := f.clients[clientKey{server.String(), secretKey}]; cc != nil && cc.version == version {
+		return cc.client
+	}
+	return nil
+}
+
 // Forget drops the cached client of (apiURL, secretKey); the identity's state (ETag cache, rate-limit
 // holds) goes with it when no other client shares it.
 func (f *factory) Forget(apiURL, secretKey string) {

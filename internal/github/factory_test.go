@@ -237,3 +237,19 @@ func TestDefaultAPIURL(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(f.sim.Requests()).To(HaveLen(1))
 }
+
+// Cached hands out a client only for the Secret version it was built from, and never builds one.
+func TestCachedOnlyAtTheBuiltVersion(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	conn := tokenConn(f.sim.URL(), tokAdmin)
+	g.Expect(f.factory.Cached(conn.APIURL, conn.SecretKey, conn.SecretVersion)).To(BeNil(), "nothing built yet")
+	c1, err := f.factory.ClientFor(context.Background(), conn)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.factory.Cached(conn.APIURL, conn.SecretKey, conn.SecretVersion)).To(BeIdenticalTo(c1))
+	g.Expect(f.factory.Cached(conn.APIURL, conn.SecretKey, conn.SecretVersion+"0")).To(BeNil(), "another version of the Secret")
+	g.Expect(f.factory.Cached(conn.APIURL, conn.SecretKey, "")).To(BeNil())
+	g.Expect(f.factory.Cached(conn.APIURL, "pipelines/another", conn.SecretVersion)).To(BeNil(), "another Secret")
+	f.factory.Forget(conn.APIURL, conn.SecretKey)
+	g.Expect(f.factory.Cached(conn.APIURL, conn.SecretKey, conn.SecretVersion)).To(BeNil(), "forgotten")
+}

@@ -218,6 +218,10 @@ type Connection struct {
 // server, not to a client, so they survive reconciles and rebuilds.
 type Factory interface {
 	ClientFor(ctx context.Context, c Connection) (Client, error)
+	// Cached returns the client ClientFor built for (apiURL, secretKey) from the Secret's version, or
+	// nil if there is none at that version; it lets a caller that knows the Secret's version from its
+	// metadata skip reading the Secret again.
+	Cached(apiURL, secretKey, version string) Client
 	// Forget drops the cached client of (apiURL, secretKey), e.g. when no pipeline uses that Secret any
 	// more, so that a long-running operator does not keep clients (and their caches) of deleted pipelines.
 	Forget(apiURL, secretKey string)

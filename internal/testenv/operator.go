@@ -98,7 +98,7 @@ func (e *Env) startOperator(ctx context.Context, o OperatorOptions) (ctrl.Manage
 	r := &controller.SecurePipelineReconciler{
 		Client:          mgr.GetClient(),
 		Scheme:          mgr.GetScheme(),
-		APIReader:       mgr.GetAPIReader(),
+		APIReader:       &countingReader{Reader: mgr.GetAPIReader(), counts: &e.secretReads},
 		GitHub:          githubapi.NewFactory(githubapi.FactoryOptions{PointsPerMinute: o.PointsPerMinute}),
 		SyncPeriod:      o.SyncPeriod,
 		ClaimsNamespace: o.ClaimsNamespace,

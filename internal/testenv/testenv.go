@@ -30,6 +30,8 @@ type Env struct {
 	Scheme *apiruntime.Scheme
 	// certDir is the API server's own certificate directory when it is restartable.
 	certDir string
+	// secretReads counts the operator's uncached reads of each Secret.
+	secretReads secretReadCounter
 }
 
 // Options adjust the control plane.
