@@ -58,8 +58,10 @@ func (r *SecurePipelineReconciler) reconcileEnvironment(ctx context.Context, s *
 	}
 	where := fmt.Sprintf("environment %s of %s", spec.Name, p.RepositoryFullName())
 	have, err := s.gh.GetEnvironment(ctx, owner, repo, spec.Name)
+	created := false
 	switch {
 	case githubapi.IsNotFound(err):
+		created = true
 		have, err = r.putEnvironment(ctx, s, i, want)
 		if err != nil {
 			return st, gateFailure(p, spec.Name, classify(err, "creating "+where))
@@ -84,7 +86,7 @@ func (r *SecurePipelineReconciler) reconcileEnvironment(ctx context.Context, s *
 	st.Reviewers = int32(len(want.Reviewers))
 
 	if want.BranchPolicy == githubapi.CustomBranchPolicies {
-		if err := r.reconcileBranchPolicies(ctx, s, spec); err != nil {
+		if err := r.reconcileBranchPolicies(ctx, s, spec, created); err != nil {
 			return st, err
 		}
 	}
@@ -202,13 +204,17 @@ func sameReviewers(a, b []githubapi.Reviewer) bool {
 }
 
 // reconcileBranchPolicies keeps an environment's custom deployment branch and tag policies exactly equal
-// to spec.environments[].deploymentBranches.patterns.
-func (r *SecurePipelineReconciler) reconcileBranchPolicies(ctx context.Context, s *pipelineState, spec civ1alpha1.Environment) error {
+// to spec.environments[].deploymentBranches.patterns. An environment created in this run has none, so
+// they are not listed.
+func (r *SecurePipelineReconciler) reconcileBranchPolicies(ctx context.Context, s *pipelineState, spec civ1alpha1.Environment, created bool) error {
 	p, owner, repo := s.p, s.p.Spec.Repository.Owner, s.p.Spec.Repository.Name
 	where := fmt.Sprintf("the deployment branch policies of environment %s of %s", spec.Name, p.RepositoryFullName())
-	have, err := s.gh.ListBranchPolicies(ctx, owner, repo, spec.Name)
-	if err != nil {
-		return classify(err, "reading "+where)
+	var have []githubapi.BranchPolicy
+	if !created {
+		var err error
+		if have, err = s.gh.ListBranchPolicies(ctx, owner, repo, spec.Name); err != nil {
+			return classify(err, "reading "+where)
+		}
 	}
 	key := func(name, typ string) string {
 		if typ == "" {
