@@ -1,7 +1,11 @@
 package github
 
 import (
+	"bytes"
+	"compress/flate"
 	"container/list"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -36,7 +40,69 @@ type cacheEntry struct {
 	etag string
 	// header is the 200's headers that a replay needs (keptHeaders).
 	header http.Header
-	body   []byte
+	// body is the answer's body, DEFLATE-compressed when deflated (GitHub's JSON shrinks several times),
+	// in a slice of exactly its length; rawLen is its length uncompressed.
+	body     []byte
+	deflated bool
+	rawLen   int
+}
+
+// Pools of DEFLATE writers and readers: a writer holds several hundred KiB of state.
+var (
+	deflaters = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
+	inflaters = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+)
+
+// compact stores body in the entry as compactly as it goes: compressed if that saves at least a tenth,
+// and never in a slice larger than its content (io.ReadAll's buffer may be twice the size).
+func (e *cacheEntry) compact(body []byte) {
+	e.rawLen = len(body)
+	var buf bytes.Buffer
+	w := deflaters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	_, werr := w.Write(body)
+	cerr := w.Close()
+	deflaters.Put(w)
+	if werr == nil && cerr == nil && buf.Len() < len(body)-len(body)/10 {
+		e.body, e.deflated = bytes.Clone(buf.Bytes()), true
+		return
+	}
+	e.body, e.deflated = bytes.Clone(body), false
+}
+
+// content returns the entry's body as GitHub sent it.
+func (e *cacheEntry) content() ([]byte, error) {
+	if !e.deflated {
+		return e.body, nil
+	}
+	r := inflaters.Get().(io.ReadCloser)
+	defer inflaters.Put(r)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(e.body), nil); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, e.rawLen)
+	out, err := readAllInto(r, out)
+	if err != nil || len(out) != e.rawLen {
+		return nil, fmt.Errorf("inflating a cached answer: %v (%d of %d bytes)", err, len(out), e.rawLen)
+	}
+	return out, nil
+}
+
+// readAllInto is io.ReadAll into buf's spare capacity.
+func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // keptHeaders are the headers a replayed answer needs: go-github reads Link for pagination and the
@@ -120,6 +186,7 @@ func (c *etagCache) put(e *cacheEntry) {
 		c.remove(e.key)
 		return
 	}
+	e.compact(e.body)
 	kept := http.Header{}
 	for _, h := range keptHeaders {
 		if v := e.header.Values(h); len(v) > 0 {

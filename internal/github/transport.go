@@ -108,7 +108,12 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch code := resp.StatusCode; {
 	case code == http.StatusNotModified && cached != nil:
 		t.count(method, route, "304")
-		return cached.response(req), nil
+		replay, err := cached.response(req)
+		if err != nil {
+			t.id.cache.remove(key)
+			return nil, fmt.Errorf("replaying the cached answer to %s %s: %w", method, route, err)
+		}
+		return replay, nil
 	case code >= 200 && code < 300:
 		t.count(method, route, strconv.Itoa(code))
 		stripRateHeaders(resp.Header)
@@ -189,12 +194,16 @@ func (t *apiTransport) count(method, route, code string) {
 }
 
 // response replays a cached 200 for a request GitHub answered 304.
-func (e *cacheEntry) response(req *http.Request) *http.Response {
+func (e *cacheEntry) response(req *http.Request) (*http.Response, error) {
+	body, err := e.content()
+	if err != nil {
+		return nil, err
+	}
 	return &http.Response{
 		Status: "200 OK", StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: e.header.Clone(), Body: io.NopCloser(bytes.NewReader(e.body)),
-		ContentLength: int64(len(e.body)), Request: req,
-	}
+		Header: e.header.Clone(), Body: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req,
+	}, nil
 }
 
 func readBody(resp *http.Response) ([]byte, error) {

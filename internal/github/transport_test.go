@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -419,17 +420,24 @@ func TestETagCacheKeepsResyncEntriesFromTheAudit(t *testing.T) {
 	c := newETagCache(0, 4<<20)
 	for i := range 5000 {
 		c.put(&cacheEntry{key: fmt.Sprint("r", i), path: fmt.Sprintf("/repos/acme/svc-%d/environments", i), etag: `"x"`,
-			header: http.Header{"Content-Type": {"application/json"}, "X-Github-Request-Id": {"drop me"}}, body: make([]byte, 300)})
+			header: http.Header{"Content-Type": {"application/json"}, "X-Github-Request-Id": {"drop me"}}, body: incompressible(300)})
 	}
 	g.Expect(c.order.Len()).To(Equal(5000), "no entry bound: 5,000 small answers fit in 4 MiB")
 	g.Expect(c.get("r0").header).To(Equal(http.Header{"Content-Type": {"application/json"}}), "only the headers a replay needs")
 	for i := range 200 {
 		c.put(&cacheEntry{key: fmt.Sprint("w", i), path: fmt.Sprintf("/repos/acme/svc-%d/contents/.github/workflows/ci.yml", i),
-			etag: `"x"`, body: make([]byte, 20000)})
+			etag: `"x"`, body: incompressible(20000)})
 	}
 	g.Expect(c.order.Len()).To(Equal(5000), "the audit's reads evicted none of the resyncs'")
 	g.Expect(c.auditBytes).To(BeNumerically("<=", c.maxBytes/auditShare))
 	g.Expect(c.audit.Len()).To(BeNumerically(">", 10))
 	g.Expect(c.get("w199")).NotTo(BeNil(), "the newest workflow file is kept")
 	g.Expect(c.get("w0")).To(BeNil())
+}
+
+// incompressible returns n random bytes: the cache keeps them as they are, at their full size.
+func incompressible(n int) []byte {
+	b := make([]byte, n)
+	_, _ = cryptorand.Read(b)
+	return b
 }

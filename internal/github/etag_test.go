@@ -1,0 +1,71 @@
+package github
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+)
+
+// The cache keeps bodies compactly (GitHub's JSON compressed, anything else in a slice of exactly its
+// length, never io.ReadAll's doubled buffer) and replays them byte for byte; the byte bound counts what
+// is kept.
+func TestETagCacheKeepsBodiesCompactly(t *testing.T) {
+	random := make([]byte, 4000)
+	_, _ = rand.Read(random)
+	repoJSON := []byte(`{"id":1,"name":"web","full_name":"acme/web","url":"https://api.github.com/repos/acme/web",` +
+		strings.Repeat(`"x_url":"https://api.github.com/repos/acme/web/x{/number}",`, 60) + `"private":true}`)
+	for _, tc := range []struct {
+		name      string
+		body      []byte
+		deflated  bool
+		maxStored int
+	}{
+		{"GitHub's JSON is compressed", repoJSON, true, len(repoJSON) / 4},
+		{"random bytes are kept as they are", random, false, len(random)},
+		{"an empty body", []byte{}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			c := newETagCache(0)
+			// As readBody leaves it: a buffer with room to spare.
+			body := append(make([]byte, 0, 2*len(tc.body)+64), tc.body...)
+			c.put(&cacheEntry{key: "k", path: "/repos/acme/web", etag: `"1"`, header: http.Header{"Content-Type": {"application/json"}}, body: body})
+			e := c.get("k")
+			g.Expect(e).NotTo(BeNil())
+			g.Expect(e.deflated).To(Equal(tc.deflated))
+			g.Expect(len(e.body)).To(BeNumerically("<=", tc.maxStored))
+			g.Expect(cap(e.body)).To(BeNumerically("<=", len(e.body)+len(e.body)/8+16), "no spare capacity kept (beyond the allocator's size class)")
+			g.Expect(c.bytes).To(Equal(e.size()))
+			resp, err := e.response(&http.Request{})
+			g.Expect(err).NotTo(HaveOccurred())
+			got, _ := io.ReadAll(resp.Body)
+			g.Expect(bytes.Equal(got, tc.body)).To(BeTrue(), "the replay differs from the answer")
+			g.Expect(resp.ContentLength).To(BeEquivalentTo(len(tc.body)))
+			// Replays are independent: one's reader does not drain another's.
+			again, _ := e.response(&http.Request{})
+			got2, _ := io.ReadAll(again.Body)
+			g.Expect(bytes.Equal(got2, tc.body)).To(BeTrue())
+		})
+	}
+}
+
+// BenchmarkETagReplay is the cost of answering a 304 from a compressed entry.
+func BenchmarkETagReplay(b *testing.B) {
+	body := []byte(`{"id":1,` + strings.Repeat(`"x_url":"https://api.github.com/repos/acme/web/x{/number}",`, 80) + `"private":true}`)
+	c := newETagCache(0)
+	c.put(&cacheEntry{key: "k", path: "/repos/acme/web", etag: `"1"`, header: http.Header{}, body: body})
+	e := c.get("k")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.response(&http.Request{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(e.body)), "stored-bytes")
+	b.ReportMetric(float64(len(body)), "body-bytes")
+}
