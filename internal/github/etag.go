@@ -18,7 +18,8 @@ import (
 // fleet past ~140 repositories a charged one.
 const DefaultCacheBytes = 64 << 20
 
-// maxCachedBody keeps one large workflow file from evicting everything else; larger bodies are not cached.
+// maxCachedBody keeps one large workflow file from evicting everything else; larger bodies (as kept,
+// compressed) are not cached.
 const maxCachedBody = 1 << 20
 
 // auditShare is the part of the cache the workflow audit's reads (git trees and blobs) may use. They are
@@ -182,11 +183,13 @@ func (c *etagCache) put(e *cacheEntry) {
 	if strings.Contains(e.path, "/git/trees/") {
 		limit = maxCachedTreeBody
 	}
+	// The bound is on what is kept: a 100-repository page of an organisation's listing is over 1 MiB of
+	// JSON but a fraction of that compressed, and revalidating it saves a charged request per page.
+	e.compact(e.body)
 	if len(e.body) > limit {
 		c.remove(e.key)
 		return
 	}
-	e.compact(e.body)
 	kept := http.Header{}
 	for _, h := range keptHeaders {
 		if v := e.header.Values(h); len(v) > 0 {

@@ -54,6 +54,17 @@ func TestETagCacheKeepsBodiesCompactly(t *testing.T) {
 	}
 }
 
+// An organisation's 100-repository page is over 1 MiB of JSON, but kept compressed it is cached, so
+// listing the organisation again costs 304s.
+func TestLargeCompressibleAnswersAreCached(t *testing.T) {
+	g := NewWithT(t)
+	c := newETagCache(0, 64<<20)
+	page := []byte("[" + strings.Repeat(`{"id":1,"name":"svc","url":"https://api.github.com/repos/acme/svc","private":true},`, 20000) + "{}]")
+	g.Expect(len(page)).To(BeNumerically(">", maxCachedBody))
+	c.put(&cacheEntry{key: "page", path: "/orgs/acme/repos", etag: `"p"`, header: http.Header{}, body: page})
+	g.Expect(c.get("page")).NotTo(BeNil())
+}
+
 // BenchmarkETagReplay is the cost of answering a 304 from a compressed entry.
 func BenchmarkETagReplay(b *testing.B) {
 	body := []byte(`{"id":1,` + strings.Repeat(`"x_url":"https://api.github.com/repos/acme/web/x{/number}",`, 80) + `"private":true}`)
