@@ -72,7 +72,7 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var tlsOpts []func(*tls.Config)
-	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID, claimsNamespace string
+	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID, claimsNamespace, pprofAddr string
 	var syncPeriod time.Duration
 	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
@@ -92,6 +92,8 @@ func main() {
 		"The directory that contains the metrics server certificate.")
 	flag.StringVar(&metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
 	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0",
+		"The address Go's pprof profiles are served on (/debug/pprof/), for measuring memory and CPU. \"0\" (the default) serves none.")
 	flag.StringVar(&githubAPIURL, "github-api-url", controller.DefaultAPIURL,
 		"The GitHub REST API base URL used by pipelines without spec.github.apiURL "+
 			"(e.g. https://github.example.com/api/v3/ for GitHub Enterprise Server).")
@@ -223,6 +225,7 @@ func main() {
 		}},
 		Controller:             config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       leaderElectionID,
 		// LeaderElectionReleaseOnCancel defines if the leader should step down voluntarily
