@@ -24,7 +24,9 @@ type limiter struct {
 	perMinute     int
 	// pointsPerMinute is GitHub's points-based secondary limit (secondary.go); 0: off.
 	pointsPerMinute int
-	buckets         map[string]*bucket
+	// window is the primary limit's window (an hour on GitHub; WithPrimaryRateLimitWindow scales it).
+	window  time.Duration
+	buckets map[string]*bucket
 }
 
 type bucket struct {
@@ -51,7 +53,7 @@ func (r *rateSnapshot) setHeaders(h http.Header) {
 }
 
 func newLimiter(maxConcurrent, perMinute int) *limiter {
-	return &limiter{maxConcurrent: maxConcurrent, perMinute: perMinute, buckets: map[string]*bucket{}}
+	return &limiter{maxConcurrent: maxConcurrent, perMinute: perMinute, window: time.Hour, buckets: map[string]*bucket{}}
 }
 
 // bucketLocked returns the key's bucket, starting a new primary window if the
@@ -64,7 +66,7 @@ func (l *limiter) bucketLocked(key string, now time.Time) *bucket {
 	}
 	if !now.Before(b.reset) {
 		b.used = 0
-		b.reset = now.Add(time.Hour).Truncate(time.Second)
+		b.reset = now.Add(l.window).Truncate(time.Second)
 	}
 	return b
 }

@@ -229,6 +229,21 @@ func TestPrimaryWindowResets(t *testing.T) {
 	g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Header.Get("X-RateLimit-Used")).To(Equal("1"))
 }
 
+// A scaled window (for benchmarks that run GitHub's clock faster) resets at its own end.
+func TestPrimaryWindowScaled(t *testing.T) {
+	g := NewWithT(t)
+	clock := newFakeClock()
+	f := newFixture(t, WithClock(clock.Now), WithPrimaryRateLimitWindow(1, 6*time.Minute))
+	u := f.sim.URL() + "repos/acme/widgets"
+	g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Status).To(Equal(200))
+	r := do(t, nil, "GET", u, tokAdmin, nil)
+	g.Expect(r.Status).To(Equal(http.StatusForbidden))
+	reset, _ := strconv.ParseInt(r.Header.Get("X-RateLimit-Reset"), 10, 64)
+	g.Expect(time.Unix(reset, 0)).To(BeTemporally("~", clock.Now().Add(6*time.Minute), 2*time.Second))
+	clock.Step(6*time.Minute + time.Second)
+	g.Expect(do(t, nil, "GET", u, tokAdmin, nil).Status).To(Equal(200))
+}
+
 func TestSecondaryLimitPerMinute(t *testing.T) {
 	g := NewWithT(t)
 	clock := newFakeClock()
