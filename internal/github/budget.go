@@ -20,9 +20,13 @@ const (
 	readPoints             = 1
 	writePoints            = 5
 
-	// burstShare of the per-minute budget may be spent at once; the rest refills evenly, so no
-	// rolling minute ever sees more than the budget (burst + a minute's refill = the budget).
-	burstShare = 0.1
+	// burstShare of the per-minute budget may be spent at once; the rest refills evenly, less
+	// marginShare, so that no rolling minute GitHub sees holds more than the budget: points are taken
+	// when a request is let through but GitHub counts them when it arrives, after the identity's
+	// one-at-a-time turn, and requests taken over a few seconds can arrive together. (A 1,000-repository
+	// rotation with no margin met 55 secondary-limit 403s.)
+	burstShare  = 0.1
+	marginShare = 0.05
 
 	// primaryBurstShare of the hourly primary budget may run ahead of an even spread over the hour.
 	primaryBurstShare = 0.05
@@ -96,7 +100,7 @@ func newBudget(perMinute int, now func() time.Time) *budget {
 func (b *budget) capacity() float64 { return b.perMinute * burstShare }
 
 // rate is the refill in points per second.
-func (b *budget) rate() float64 { return b.perMinute * (1 - burstShare) / 60 }
+func (b *budget) rate() float64 { return b.perMinute * (1 - burstShare - marginShare) / 60 }
 
 // reserveLocked takes pts now and returns 0, or returns how long to wait before asking again.
 // charged says whether the request will count against the primary budget (no cached ETag).
