@@ -153,6 +153,12 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	st := ensureRegistryStatus(p, reg.Name)
 	moved := !strings.EqualFold(st.Environment, reg.Environment) ||
 		!strings.EqualFold(st.UsernameSecret, userName) || !strings.EqualFold(st.PasswordSecret, passName)
+	if firstPush(st) || moved || st.LastPushTime == nil || st.Fingerprint != fp {
+		// A push is due whatever GitHub holds (a rotation, or one that has not completed yet, e.g. after
+		// a rate limit): its reads go ahead of routine resyncs too, or a retry's listing (its cached
+		// answer dropped by the failed write) would queue behind the primary budget's pacing.
+		ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
+	}
 	var onGitHub map[string]githubapi.SecretMetadata
 	if !firstPush(st) && !moved {
 		// A first push, or one to another place, happens whatever GitHub holds: no need to look.
