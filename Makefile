@@ -107,7 +107,7 @@ bench: control-plane ## Run the benchmarks (credential propagation, after an API
 	go test -run '^$$' -bench BenchmarkReleaseVerification ./internal/controller/
 
 .PHONY: bench-scale
-bench-scale: control-plane ## Fleet scale benchmark (not in CI): 1,000 repositories, one token, 50ms latency, GitHub's limits scaled 10x (SCALE_REPOS, SCALE_FACTOR, SCALE_LATENCY, SCALE_STEADY).
+bench-scale: control-plane build ## Fleet scale benchmark (not in CI): 1,000 repositories, one identity (SCALE_IDENTITY=token|app), the manager binary as its own process, GitHub's clock scaled 10x (SCALE_REPOS, SCALE_FACTOR, SCALE_LATENCY, SCALE_STEADY).
 	go test -tags benchscale -run '^$$' -bench BenchmarkFleetScale -benchtime 1x -timeout 4h ./test/bench/ -v
 
 FUZZTIME ?= 30s

@@ -4,66 +4,94 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
-	"runtime"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/internal/testenv"
+	"github.com/secure-pipeline/operator/test/e2e/harness"
 	"github.com/secure-pipeline/operator/test/githubsim"
 )
 
 // BenchmarkFleetScale is `make bench-scale` (not in CI): one SecurePipelineSet over an organisation of
-// SCALE_REPOS repositories (default 1,000), one token, SCALE_LATENCY of injected latency per GitHub
-// request (default 50ms). Under GitHub's real limits a cold start of 1,000 takes about an hour, so
-// GitHub's clock is scaled by SCALE_FACTOR (default 10): the simulator's primary limit (5,000/h) and
-// secondary limit (900 points/min), the operator's request budget and its sync period (10m) are all
-// scaled by that one factor, and the report converts back to GitHub's units (per GitHub hour and minute).
+// SCALE_REPOS repositories (default 1,000) with one GitHub identity (SCALE_IDENTITY: token, the default,
+// or app for a GitHub App installation), the manager binary (bin/manager) running as its own process
+// under its RBAC against a real API server, and the simulator in the benchmark's process, with GitHub's
+// token-specific ETags.
+//
+// Time is scaled. Under GitHub's real limits a cold start of 1,000 takes about an hour, so GitHub's clock
+// runs SCALE_FACTOR (default 10) times faster, and everything measured in it is scaled by that one
+// factor: the simulator's primary limit (5,000 per hour, so per 6 minutes at 10x) and secondary limit (900 points/min), the operator's
+// request budget and sync period (10 m), the set's listing interval (10 m), the workflow audit's interval
+// (1 h), an App installation token's life (1 h), and the latency of each
+// GitHub request (SCALE_LATENCY, default 50 ms / factor, so that GitHub's 50 ms take the same share of a
+// scaled minute as of a real one). The report converts back to GitHub's units.
+//
+// Phases: cold start until all children are Ready; two sync periods of settling (the first resync after
+// creation reads in full what creation wrote); SCALE_STEADY (default one GitHub hour) of steady state, with
+// nothing changed; then one rotation of the shared registry Secret, until every repository has it.
 //
 // It reports: cold start to all Ready, requests and points per pipeline, the peak points in any minute
-// (GitHub units, must stay under 900), secondary-limit 403s, steady-state charged (non-304) requests per
-// repository per GitHub hour at the default period, the fan-out of one shared credential rotation to all
-// repositories, and the test process's heap and RSS (RSS includes the in-process simulator).
+// (must stay under the 900 budget), secondary-limit 403s, steady-state charged (non-304) requests per
+// repository per GitHub hour and their share of the identity's primary budget, the Secrets read and
+// skipped in the steady state, the fan-out of the rotation, and the manager process's RSS (peak and
+// at the end).
 func BenchmarkFleetScale(b *testing.B) {
 	repos := envInt("SCALE_REPOS", 1000)
 	factor := envInt("SCALE_FACTOR", 10)
-	latency := envDuration("SCALE_LATENCY", 50*time.Millisecond)
-	steady := envDuration("SCALE_STEADY", 3*time.Minute) // real time, = steady×factor of GitHub time
-	const perMinute, perHour, syncPeriod = 900, 5000, 10 * time.Minute
-
-	logf.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	env, err := testenv.Start(testenv.Options{})
-	if err != nil {
-		b.Fatal(err)
+	latency := envDuration("SCALE_LATENCY", 50*time.Millisecond/time.Duration(factor))
+	const perMinute, syncPeriod, tokenLife = 900, 10 * time.Minute, time.Hour
+	steady := envDuration("SCALE_STEADY", time.Hour/time.Duration(factor)) // real time
+	identity := os.Getenv("SCALE_IDENTITY")
+	if identity == "" {
+		identity = "token"
 	}
-	defer func() { _ = env.Stop() }()
+	// The primary budget: 5,000 an hour for a token; for an App installation 5,000 plus 50 per repository
+	// beyond 20, at most 12,500 (GitHub's documented rule outside Enterprise Cloud).
+	perHour := 5000
+	if identity == "app" {
+		perHour = min(12500, 5000+50*max(0, repos-20))
+	}
+	scaled := func(d time.Duration) time.Duration { return d / time.Duration(factor) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	must(b, env.StartOperatorWith(ctx, testenv.OperatorOptions{
-		MaxConcurrentReconciles: maxConcurrentReconciles,
-		SyncPeriod:              syncPeriod / time.Duration(factor),
-		PointsPerMinute:         perMinute * factor,
-	}))
-	k8s := env.Client
 
-	sim := githubsim.New(githubsim.WithPrimaryRateLimit(perHour*factor), githubsim.WithSecondaryPoints(perMinute*factor)).Start()
+	h := harness.ForTest(b, "scale-")
+	must(b, h.CheckBinaries(false))
+	must(b, h.StartControlPlane())
+	must(b, h.InstallOperator(ctx))
+	cfg, err := clientcmd.BuildConfigFromFlags("", h.Kubeconfig)
+	must(b, err)
+	cfg.QPS, cfg.Burst = 200, 400
+	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	must(b, err)
+
+	opts := []githubsim.Option{githubsim.WithPrimaryRateLimitWindow(perHour, scaled(time.Hour)), githubsim.WithSecondaryPoints(perMinute * factor),
+		githubsim.WithTokenSpecificETags(), githubsim.WithInstallationTokenTTL(scaled(tokenLife))}
+	sim := githubsim.New(opts...).Start()
 	defer sim.Close()
 	sim.AddOrg("acme")
 	sim.AddUser("alice")
-	sim.AddToken(benchToken, "*")
 	for i := range repos {
 		sim.AddRepo("acme", fmt.Sprintf("svc-%04d", i))
 	}
@@ -71,16 +99,40 @@ func BenchmarkFleetScale(b *testing.B) {
 
 	ns := "scale"
 	must(b, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	must(b, k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "github"},
-		StringData: map[string]string{"token": benchToken}}))
+	creds := map[string]string{"token": benchToken}
+	if identity == "app" {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		must(b, err)
+		der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		must(b, err)
+		sim.AddApp(4242, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+		sim.AddInstallation(4242, 424242, "*")
+		creds = map[string]string{"appID": "4242", "installationID": "424242",
+			"privateKey": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))}
+	} else {
+		sim.AddToken(benchToken, "*")
+	}
+	must(b, k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "github"}, StringData: creds}))
 	must(b, k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared-registry"}, Type: corev1.SecretTypeDockerConfigJson,
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig("bot", "initial")},
 	}))
+
+	pprofAddr, err := harness.FreeAddr()
+	must(b, err)
+	mgr, err := h.StartManager(ctx, sim.URL(),
+		"--zap-devel=false", "--zap-log-level=info", "--pprof-bind-address="+pprofAddr,
+		"--sync-period="+scaled(syncPeriod).String(),
+		"--github-points-per-minute="+strconv.Itoa(perMinute*factor),
+		"--max-concurrent-reconciles="+strconv.Itoa(maxConcurrentReconciles))
+	must(b, err)
+	rss := watchRSS(ctx, mgr.Pid())
+
 	set := &civ1alpha1.SecurePipelineSet{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fleet"},
 		Spec: civ1alpha1.SecurePipelineSetSpec{
 			Selector: civ1alpha1.RepositorySelector{Owner: "acme"},
+			Interval: &metav1.Duration{Duration: scaled(civ1alpha1.DefaultSetInterval)},
 			GitHub:   civ1alpha1.GitHubConnection{APIURL: sim.URL(), CredentialsSecretRef: civ1alpha1.SecretReference{Name: "github"}},
 			Template: civ1alpha1.SecurePipelineTemplate{Spec: civ1alpha1.SecurePipelineTemplateSpec{
 				Environments: []civ1alpha1.Environment{
@@ -92,7 +144,7 @@ func BenchmarkFleetScale(b *testing.B) {
 					CredentialsSecretRef: civ1alpha1.SecretReference{Name: "shared-registry"},
 				}},
 				DCO:           civ1alpha1.DCO{Enforce: true},
-				WorkflowAudit: civ1alpha1.WorkflowAudit{Enabled: ptr.To(true)},
+				WorkflowAudit: civ1alpha1.WorkflowAudit{Enabled: ptr.To(true), Interval: &metav1.Duration{Duration: scaled(time.Hour)}},
 			}},
 		},
 	}
@@ -106,13 +158,18 @@ func BenchmarkFleetScale(b *testing.B) {
 	b.Logf("cold start: %d repositories Ready in %s (%d GitHub requests)", repos, cold.Round(time.Second), len(coldReqs))
 	b.Logf("cold-start requests:\n%s", breakdown(coldReqs))
 
-	// Steady state: nothing changes; every resync should be conditional reads answered 304. The first
-	// resync after creation reads in full what creation wrote (a write drops the cached reads it changed),
-	// so one sync period (plus its jitter) passes before counting.
-	time.Sleep(syncPeriod / time.Duration(factor) * 6 / 5)
+	// Settling: the first resync after creation reads in full what creation wrote (a write drops the
+	// cached reads it changed); two sync periods (with their jitter) pass before the steady state counts.
+	time.Sleep(scaled(syncPeriod) * 22 / 10)
+	settleReqs := sim.Requests()[len(coldReqs):]
 	sim.ResetRequests()
+	metricsBefore := scrape(ctx, b, mgr)
 	time.Sleep(steady)
 	steadyReqs := sim.Requests()
+	metricsAfter := scrape(ctx, b, mgr)
+	if dir := os.Getenv("SCALE_PROFILE_DIR"); dir != "" {
+		saveProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(dir, "manager-heap-"+identity+".pprof"))
+	}
 	charged := 0
 	for _, r := range steadyReqs {
 		if r.Status != 304 {
@@ -120,7 +177,13 @@ func BenchmarkFleetScale(b *testing.B) {
 		}
 	}
 	githubHours := steady.Hours() * float64(factor)
-	b.Logf("steady state over %s (%.1f GitHub hours):\n%s", steady, githubHours, breakdown(steadyReqs))
+	b.Logf("steady state over %s (%.2f GitHub hours):\n%s", steady, githubHours, breakdown(steadyReqs))
+	secretReads := map[string]float64{}
+	for _, k := range []string{"github-credentials read", "github-credentials skipped", "registry read", "registry skipped"} {
+		kind, result, _ := strings.Cut(k, " ")
+		secretReads[k] = metricValue(metricsAfter, kind, result) - metricValue(metricsBefore, kind, result)
+	}
+	b.Logf("Secret reads in the steady state: %v", secretReads)
 
 	// Fan-out: one rotation of the shared Secret reaches every repository.
 	sim.ResetRequests()
@@ -145,16 +208,16 @@ func BenchmarkFleetScale(b *testing.B) {
 	fanout := time.Since(rotated)
 	fanReqs := sim.Requests()
 	b.StopTimer()
+	b.Logf("fan-out requests:\n%s", breakdown(fanReqs))
 
-	all := append(append(append([]githubsim.RequestRecord{}, coldReqs...), steadyReqs...), fanReqs...)
+	all := append(append(append(append([]githubsim.RequestRecord{}, coldReqs...), settleReqs...), steadyReqs...), fanReqs...)
 	forbidden := 0
 	for _, r := range all {
-		if r.Status == 403 {
+		if r.Status == 403 || r.Status == 429 {
 			forbidden++
 		}
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+	mem := rss()
 	f := float64(factor)
 	b.ReportMetric(cold.Seconds()*f/60, "cold-start-github-min")
 	b.ReportMetric(float64(len(coldReqs))/float64(repos), "cold-req/pipeline")
@@ -162,11 +225,15 @@ func BenchmarkFleetScale(b *testing.B) {
 	b.ReportMetric(peakPointsPerMinute(all)/f, "peak-points/github-min")
 	b.ReportMetric(float64(forbidden), "403s")
 	b.ReportMetric(float64(charged)/float64(repos)/githubHours, "steady-charged-req/repo/github-h")
+	b.ReportMetric(float64(charged)/githubHours/float64(perHour)*100, "steady-charged-%-of-primary")
 	b.ReportMetric(float64(len(steadyReqs))/float64(repos)/githubHours, "steady-req/repo/github-h")
+	b.ReportMetric(points(steadyReqs)/githubHours/60, "steady-points/github-min")
 	b.ReportMetric(fanout.Seconds()*f/60, "fanout-github-min")
 	b.ReportMetric(float64(len(fanReqs))/float64(repos), "fanout-req/repo")
-	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
-	b.ReportMetric(rssMiB(), "rss-MiB-with-sim")
+	b.ReportMetric(mem.peak, "manager-peak-rss-MiB")
+	b.ReportMetric(mem.total, "manager-rss-MiB")
+	b.ReportMetric(mem.anon, "manager-rss-anon-MiB")
+	b.ReportMetric(mem.file, "manager-rss-file-MiB")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -215,18 +282,86 @@ func waitSetReady(b *testing.B, k8s client.Client, key client.ObjectKey, repos i
 	}
 }
 
-func rssMiB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+// processMemory is a process's resident set, in MiB: the peak (the kernel's high-water mark), and at the
+// end its total, anonymous (heap, stacks) and file-backed (the binary's pages, shared and reclaimable) parts.
+type processMemory struct{ peak, total, anon, file float64 }
+
+// watchRSS samples a process's memory every second until ctx ends; the function it returns gives the
+// latest sample and the peak.
+func watchRSS(ctx context.Context, pid int) func() processMemory {
+	var mu sync.Mutex
+	var last processMemory
+	read := func() (processMemory, bool) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return processMemory{}, false
+		}
+		var m processMemory
+		for _, l := range strings.Split(string(b), "\n") {
+			name, rest, ok := strings.Cut(l, ":")
+			if !ok || len(strings.Fields(rest)) == 0 {
+				continue
+			}
+			kb, _ := strconv.Atoi(strings.Fields(rest)[0])
+			v := float64(kb) / 1024
+			switch name {
+			case "VmHWM":
+				m.peak = v
+			case "VmRSS":
+				m.total = v
+			case "RssAnon":
+				m.anon = v
+			case "RssFile":
+				m.file = v
+			}
+		}
+		return m, true
+	}
+	go func() {
+		for ctx.Err() == nil {
+			if m, ok := read(); ok {
+				mu.Lock()
+				last = m
+				mu.Unlock()
+			}
+			time.Sleep(time.Second)
+		}
+	}()
+	return func() processMemory {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+}
+
+// saveProfile fetches a pprof profile of the manager into path.
+func saveProfile(b *testing.B, url, path string) {
+	b.Helper()
+	resp, err := http.Get(url)
+	must(b, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	must(b, err)
+	must(b, os.WriteFile(path, body, 0o600))
+	b.Logf("the manager's heap profile is in %s (go tool pprof %s)", path, path)
+}
+
+func scrape(ctx context.Context, b *testing.B, m *harness.Manager) string {
+	b.Helper()
+	out, err := m.Metrics(ctx)
+	must(b, err)
+	return out
+}
+
+// metricValue reads securepipeline_secret_reads_total{kind,result} from a Prometheus text exposition.
+func metricValue(text, kind, result string) float64 {
+	re := regexp.MustCompile(`(?m)^securepipeline_secret_reads_total\{kind="` + regexp.QuoteMeta(kind) + `",result="` + regexp.QuoteMeta(result) + `"\} (\S+)$`)
+	m := re.FindStringSubmatch(text)
+	if m == nil {
 		return 0
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			kb, _ := strconv.Atoi(strings.Fields(l)[1])
-			return float64(kb) / 1024
-		}
-	}
-	return 0
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
 }
 
 func envInt(name string, def int) int {
