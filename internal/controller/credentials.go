@@ -245,6 +245,24 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 	return nil
 }
 
+// rotationPending says whether a credential push is probably due in this run: a registry's Secret
+// moved since its last push, or a push did not complete. Then the whole run's reads go ahead of routine
+// resyncs in the identity's request budget: a rotation must not wait behind the primary budget's pacing
+// while the environments concern re-reads what its last write changed.
+func (r *SecurePipelineReconciler) rotationPending(ctx context.Context, p *civ1alpha1.SecurePipeline) bool {
+	for _, reg := range p.Spec.Registries {
+		if st := registryStatus(p, reg.Name); st != nil && st.Fingerprint != "" && st.LastPushTime == nil {
+			return true
+		}
+		ref := reg.CredentialsSecretRef.Name
+		v, known := r.cachedSecretVersion(ctx, types.NamespacedName{Namespace: p.Namespace, Name: ref})
+		if r.secretReads.registryMoved(p.UID, reg.Name, ref, v, known) {
+			return true
+		}
+	}
+	return false
+}
+
 // firstPush says whether nothing of the registry was ever pushed.
 func firstPush(st *civ1alpha1.RegistryStatus) bool {
 	return st.LastPushTime == nil && st.Fingerprint == ""

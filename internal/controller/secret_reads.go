@@ -128,6 +128,15 @@ func (m *secretReads) registryFingerprint(uid types.UID, registry, secret, versi
 	return last.fingerprint, true
 }
 
+// registryMoved says whether a registry's Secret has moved (or is unknown) since a remembered read: a
+// rotation is probably due. Without a remembered read (a new pipeline, a restarted manager) it says no.
+func (m *secretReads) registryMoved(uid types.UID, registry, secret, version string, known bool) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last, ok := m.registries[uid][registry]
+	return ok && (!known || last.secret != secret || last.version != version)
+}
+
 // rememberRegistry records a read of a registry's Secret that ended with the credential on GitHub.
 func (m *secretReads) rememberRegistry(uid types.UID, registry string, read registryRead) {
 	if read.version == "" || read.credsVersion == "" {

@@ -57,3 +57,24 @@ func TestLiveVersionsSettleOnlyOnceCached(t *testing.T) {
 	m.settle(func(k types.NamespacedName) string { return cache[k] })
 	g.Expect(m.live).To(Equal(map[types.NamespacedName]string{b: "30"}))
 }
+
+// A rotation is pending when a remembered registry's Secret moved, is no longer known, or another Secret
+// is referenced; without a remembered read (a new pipeline, a restarted manager) nothing is assumed.
+func TestRegistryMoved(t *testing.T) {
+	var m secretReads
+	m.rememberRegistry("uid", "ghcr", registryRead{secret: "ghcr-creds", version: "10", credsVersion: "7", fingerprint: "fp"})
+	for _, tc := range []struct {
+		name, registry, secret, version string
+		known, want                     bool
+	}{
+		{"unchanged", "ghcr", "ghcr-creds", "10", true, false},
+		{"moved", "ghcr", "ghcr-creds", "11", true, true},
+		{"not in the cache (deleted, or overruled by the outage catch-up)", "ghcr", "ghcr-creds", "", false, true},
+		{"another Secret referenced", "ghcr", "other", "10", true, true},
+		{"nothing remembered", "quay", "quay-creds", "3", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			NewWithT(t).Expect(m.registryMoved("uid", tc.registry, tc.secret, tc.version, tc.known)).To(Equal(tc.want))
+		})
+	}
+}

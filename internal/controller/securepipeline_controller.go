@@ -308,6 +308,9 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	// the ci environment must not hold back a rotated production credential). Only a failure of the
 	// credentials themselves stops the run, since every further request would fail the same way; the
 	// concerns that did not run then share that failure, so that no condition tells of an older attempt.
+	if r.rotationPending(ctx, p) {
+		ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
+	}
 	all := r.concerns()
 	for i, c := range all {
 		err := c.run(ctx, s)
