@@ -56,8 +56,14 @@ type secretReads struct {
 	mu sync.Mutex
 	// live are versions the outage catch-up saw on the API server, which the cache may not hold yet.
 	live map[types.NamespacedName]string
-	// registries: per pipeline, per registry name, the last read that ended with the credential on GitHub.
-	registries map[types.UID]map[string]registryRead
+	// registries: per pipeline and registry name, the last read that ended with the credential on GitHub
+	// (one flat map: a thousand pipelines' inner maps cost more than their entries).
+	registries map[registryKey]registryRead
+}
+
+type registryKey struct {
+	uid      types.UID
+	registry string
 }
 
 // registryRead is one registry's last read.
@@ -121,7 +127,7 @@ func (m *secretReads) registryFingerprint(uid types.UID, registry, secret, versi
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	last, ok := m.registries[uid][registry]
+	last, ok := m.registries[registryKey{uid, registry}]
 	if !ok || last.secret != secret || last.version != version || last.credsVersion != credsVersion {
 		return "", false
 	}
@@ -133,7 +139,7 @@ func (m *secretReads) registryFingerprint(uid types.UID, registry, secret, versi
 func (m *secretReads) registryMoved(uid types.UID, registry, secret, version string, known bool) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	last, ok := m.registries[uid][registry]
+	last, ok := m.registries[registryKey{uid, registry}]
 	return ok && (!known || last.secret != secret || last.version != version)
 }
 
@@ -145,26 +151,27 @@ func (m *secretReads) rememberRegistry(uid types.UID, registry string, read regi
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.registries == nil {
-		m.registries = map[types.UID]map[string]registryRead{}
+		m.registries = map[registryKey]registryRead{}
 	}
-	if m.registries[uid] == nil {
-		m.registries[uid] = map[string]registryRead{}
-	}
-	m.registries[uid][registry] = read
+	m.registries[registryKey{uid, registry}] = read
 }
 
 // forgetRegistry drops a registry's memory (its read did not end with the credential on GitHub).
 func (m *secretReads) forgetRegistry(uid types.UID, registry string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.registries[uid], registry)
+	delete(m.registries, registryKey{uid, registry})
 }
 
 // forget drops a deleted pipeline's memory.
 func (m *secretReads) forget(uid types.UID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.registries, uid)
+	for k := range m.registries {
+		if k.uid == uid {
+			delete(m.registries, k)
+		}
+	}
 }
 
 // countSecretRead counts one read of a Secret of kind, made or skipped.
