@@ -193,7 +193,9 @@ func (c *etagCache) put(e *cacheEntry) {
 	kept := http.Header{}
 	for _, h := range keptHeaders {
 		if v := e.header.Values(h); len(v) > 0 {
-			kept[h] = v
+			// A copy: net/textproto cuts every header's values out of one array, which the
+			// original slice would keep alive with all the headers it was not kept for.
+			kept[h] = append([]string(nil), v...)
 		}
 	}
 	e.header = kept
