@@ -51,6 +51,8 @@ import (
 // creation reads in full what creation wrote); SCALE_STEADY (default one GitHub hour) of steady state, with
 // nothing changed; then one rotation of the shared registry Secret, until every repository has it.
 //
+// SCALE_MANAGER_GOMEMLIMIT, if set, is the manager's GOMEMLIMIT.
+//
 // It reports: cold start to all Ready, requests and points per pipeline, the peak points in any minute
 // (must stay under the 900 budget), secondary-limit 403s, steady-state charged (non-304) requests per
 // repository per GitHub hour and their share of the identity's primary budget, the Secrets read and
@@ -120,6 +122,11 @@ func BenchmarkFleetScale(b *testing.B) {
 
 	pprofAddr, err := harness.FreeAddr()
 	must(b, err)
+	if limit := os.Getenv("SCALE_MANAGER_GOMEMLIMIT"); limit != "" {
+		// The manager inherits the environment; this process read GOMEMLIMIT when it started.
+		must(b, os.Setenv("GOMEMLIMIT", limit))
+		defer func() { _ = os.Unsetenv("GOMEMLIMIT") }()
+	}
 	mgr, err := h.StartManager(ctx, sim.URL(),
 		"--zap-devel=false", "--zap-log-level=info", "--pprof-bind-address="+pprofAddr,
 		"--sync-period="+scaled(syncPeriod).String(),
