@@ -189,3 +189,19 @@ func nextSecond() {
 	now := time.Now()
 	time.Sleep(now.Truncate(time.Second).Add(time.Second + 50*time.Millisecond).Sub(now))
 }
+
+// readyWithCIRegistry creates, in a new namespace whose Secret "github" holds token, the typical pipeline
+// with one ci registry (Secret ghcr-creds: bot / first), waits until it is Ready, and returns the namespace
+// and the pipeline's key.
+func readyWithCIRegistry(t *testing.T, sim *githubsim.Server, token string) (string, client.ObjectKey) {
+	t.Helper()
+	ns := newNamespace(t)
+	tokenSecret(t, ns, token)
+	dockerSecret(t, ns, "ghcr-creds", "ghcr.io", "bot", "first")
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+	return ns, key
+}

@@ -7,9 +7,6 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/test/githubsim"
 )
 
@@ -22,13 +19,7 @@ func TestRateLimitedRotationIsRetriedAheadOfThePacing(t *testing.T) {
 	const token = "ghp_pacedIdentityForTheRotationRetry0001"
 	sim := newSim(t, githubsim.WithPrimaryRateLimit(200))
 	sim.AddToken(token, "acme/web")
-	ns := newNamespace(t)
-	tokenSecret(t, ns, token)
-	dockerSecret(t, ns, "ghcr-creds", "ghcr.io", "bot", "first")
-	p := pipeline(ns, "web", sim)
-	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
-	createPipeline(t, p)
-	waitReady(t, client.ObjectKeyFromObject(p))
+	ns, _ := readyWithCIRegistry(t, sim, token)
 	// Someone else spends the same token's hour down to 70 left, above the operator's floor of 50.
 	g := NewWithT(t)
 	for remaining := 200; remaining > 70; {

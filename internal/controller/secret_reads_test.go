@@ -7,8 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 )
 
 // An unchanged resync reads no Secret from the API server; a Secret whose version moved is read at once,
@@ -19,14 +17,7 @@ func TestUnchangedResyncReadsNoSecret(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	dockerSecret(t, ns, "ghcr-creds", "ghcr.io", "bot", "first")
-	p := pipeline(ns, "web", sim)
-	p.Spec.Registries = []civ1alpha1.Registry{devRegistry("ghcr-creds")}
-	createPipeline(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	ns, key := readyWithCIRegistry(t, sim, testToken)
 	ghKey, regKey := client.ObjectKey{Namespace: ns, Name: "github"}, client.ObjectKey{Namespace: ns, Name: "ghcr-creds"}
 	reads := func() [2]int { return [2]int{env.SecretReads(ghKey), env.SecretReads(regKey)} }
 
