@@ -116,7 +116,7 @@ func (c *secretCatchUp) Start(ctx context.Context) error {
 		}
 		if done || time.Since(catchingUp) > maxCatchUp {
 			catchingUp = time.Time{}
-			c.r.secretReads.settle(func(key types.NamespacedName) string { return c.cachedVersion(ctx, key) })
+			c.r.secretReads.settle(func(key types.NamespacedName) string { return secretVersionIn(ctx, c.cache, key) })
 			log.Info("the Secret watch has caught up")
 		}
 	}
@@ -151,7 +151,7 @@ func (c *secretCatchUp) compare(ctx context.Context, seen map[types.NamespacedNa
 		for _, p := range ps {
 			for _, name := range referencedSecrets(p) {
 				key := types.NamespacedName{Namespace: ns, Name: name}
-				cachedRV := c.cachedVersion(ctx, key)
+				cachedRV := secretVersionIn(ctx, c.cache, key)
 				now := versions[name]
 				if now == cachedRV || seen[key] == now {
 					continue
@@ -170,21 +170,9 @@ func (c *secretCatchUp) compare(ctx context.Context, seen map[types.NamespacedNa
 	return c.informerCaughtUp(ctx, newest), nil
 }
 
-// cachedVersion is a Secret's resourceVersion in the metadata cache ("" if it has none).
-func (c *secretCatchUp) cachedVersion(ctx context.Context, key types.NamespacedName) string {
-	cached := &metav1.PartialObjectMetadata{}
-	cached.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	if err := c.cache.Get(ctx, key, cached); err != nil {
-		return ""
-	}
-	return cached.ResourceVersion
-}
-
 // informerCaughtUp says whether the Secret metadata informer has synced a version at least as new as rv.
 func (c *secretCatchUp) informerCaughtUp(ctx context.Context, rv int64) bool {
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	inf, err := c.cache.GetInformer(ctx, meta)
+	inf, err := c.cache.GetInformer(ctx, secretMetadata())
 	if err != nil {
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -75,19 +76,37 @@ type registryRead struct {
 // metadata cache's, unless the outage catch-up saw another on the API server. ok is false when the
 // version is not known (not cached, or overruled).
 func (r *SecurePipelineReconciler) cachedSecretVersion(ctx context.Context, key types.NamespacedName) (string, bool) {
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	// The manager's cache itself: its client reads Secrets uncached, metadata too.
-	if r.secretCache == nil || r.secretCache.Get(ctx, key, meta) != nil || meta.ResourceVersion == "" {
+	if r.secretCache == nil {
+		return "", false
+	}
+	version := secretVersionIn(ctx, r.secretCache, key)
+	if version == "" {
 		return "", false
 	}
 	m := &r.secretReads
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if live, ok := m.live[key]; ok && live != meta.ResourceVersion {
+	if live, ok := m.live[key]; ok && live != version {
 		return "", false
 	}
-	return meta.ResourceVersion, true
+	return version, true
+}
+
+// secretMetadata is an empty Secret as metadata only, the form the manager caches Secrets in.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return meta
+}
+
+// secretVersionIn is a Secret's resourceVersion in the metadata cache ("" if it has none).
+func secretVersionIn(ctx context.Context, cache client.Reader, key types.NamespacedName) string {
+	meta := secretMetadata()
+	if err := cache.Get(ctx, key, meta); err != nil {
+		return ""
+	}
+	return meta.ResourceVersion
 }
 
 // sawLive records a Secret version the outage catch-up read from the API server.

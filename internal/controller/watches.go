@@ -64,8 +64,7 @@ func (r *SecurePipelineReconciler) setupIndexes(ctx context.Context, idx client.
 //   - Namespaces, as metadata only, so that a cluster admin's change of the allowed-owners annotation
 //     stops (or frees) the namespace's pipelines at once.
 func (r *SecurePipelineReconciler) watches(b *builder.Builder) *builder.Builder {
-	secretMeta := &metav1.PartialObjectMetadata{}
-	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	secretMeta := secretMetadata()
 	nsMeta := &metav1.PartialObjectMetadata{}
 	nsMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	return b.
