@@ -160,8 +160,9 @@ func (c *credentialRun) syncRegistry(ctx context.Context, i int) error {
 		ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
 	}
 	var onGitHub map[string]githubapi.SecretMetadata
-	if !firstPush(st) && !moved {
-		// A first push, or one to another place, happens whatever GitHub holds: no need to look.
+	// A first push, one to another place, a rotation and a retry happen whatever GitHub holds: no need
+	// to look. The read-back after the push records GitHub's updated_at all the same.
+	if !pushDueAnyway(st, moved, fp) {
 		var err error
 		if onGitHub, err = c.listSecrets(ctx, reg.Environment); err != nil {
 			return err
@@ -268,7 +269,13 @@ func firstPush(st *civ1alpha1.RegistryStatus) bool {
 	return st.LastPushTime == nil && st.Fingerprint == ""
 }
 
-// pushReasons says why the registry's credential must be pushed; none means it is on GitHub as it should be.
+// pushDueAnyway says whether the registry's credential is pushed whatever GitHub holds.
+func pushDueAnyway(st *civ1alpha1.RegistryStatus, moved bool, fp string) bool {
+	return firstPush(st) || moved || st.LastPushTime == nil || st.Fingerprint != fp
+}
+
+// pushReasons says why the registry's credential must be pushed; none means it is on GitHub as it should
+// be. onGitHub is nil when GitHub was not looked at (pushDueAnyway).
 func pushReasons(st *civ1alpha1.RegistryStatus, moved bool, fp string, onGitHub map[string]githubapi.SecretMetadata, names ...string) []string {
 	switch {
 	case firstPush(st):
@@ -288,6 +295,9 @@ func pushReasons(st *civ1alpha1.RegistryStatus, moved bool, fp string, onGitHub 
 		}
 	}
 	for _, name := range names {
+		if onGitHub == nil {
+			break
+		}
 		meta, ok := onGitHub[strings.ToUpper(name)]
 		switch {
 		case !ok:
