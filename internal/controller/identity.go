@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -84,6 +87,44 @@ func (r *SecurePipelineReconciler) repositoryOwner(ctx context.Context, p *civ1a
 		return nil, nil
 	}
 	return owner, nil
+}
+
+// proofClock times the settling of first proofs of access (proofSettleTime). A proof this process did
+// not record has settled: it was persisted before the process's cache synced, so every pipeline sees it.
+type proofClock struct {
+	mu sync.Mutex
+	at map[types.UID]time.Time
+}
+
+// record notes that a pipeline recorded its first proof of access at now.
+func (c *proofClock) record(uid types.UID, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at == nil {
+		c.at = map[types.UID]time.Time{}
+	}
+	c.at[uid] = now
+}
+
+// unsettled is how long a pipeline's proof has yet to settle before it may write (0: settled).
+func (c *proofClock) unsettled(uid types.UID, now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.at[uid]
+	if !ok {
+		return 0
+	}
+	if wait := at.Add(proofSettleTime).Sub(now); wait > 0 {
+		return wait
+	}
+	delete(c.at, uid)
+	return 0
+}
+
+func (c *proofClock) forget(uid types.UID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.at, uid)
 }
 
 // provesAccess says whether a repository as GitHub answered it to the pipeline's credentials proves that

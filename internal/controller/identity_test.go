@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -324,6 +325,35 @@ func TestSimultaneousNewcomersDoNotBothWrite(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(ConsistOf("owner", "conflict"))
 	wroteA, wroteB := len(writes(requestsWithToken(sim, testToken))) > 0, len(writes(requestsWithToken(sim, attackerToken))) > 0
 	g.Expect(wroteA != wroteB).To(BeTrue(), "both pipelines wrote (a: %t, b: %t)", wroteA, wroteB)
+}
+
+// The first proof of access settles for proofSettleTime before the first write, however soon the
+// pipeline runs again: anything may wake it (a Secret touched, another pipeline's create event, another
+// pipeline's proof). A settling counted in rounds let a woken pipeline write milliseconds after its proof,
+// before a second newcomer's proof of the same moment was in the cache, and both wrote
+// (TestSimultaneousNewcomersDoNotBothWrite, about once in a hundred runs).
+func TestFirstProofSettlesBeforeTheFirstWrite(t *testing.T) {
+	g := NewWithT(t)
+	sim := newSim(t)
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	p := pipeline(ns, "web", sim)
+	create(t, p)
+	key := client.ObjectKeyFromObject(p)
+	g.Eventually(func() int64 { return get(t, key).Status.RepositoryID }).WithTimeout(timeout).WithPolling(10 * time.Millisecond).ShouldNot(BeZero())
+	// Wake it at once: its credentials Secret is touched.
+	secret := &corev1.Secret{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "github"}, secret)).To(Succeed())
+	secret.Labels = map[string]string{"touched": "yes"}
+	g.Expect(k8s.Update(context.Background(), secret)).To(Succeed())
+	waitReady(t, key)
+	reqs := sim.Requests()
+	proof := slices.IndexFunc(reqs, func(r githubsim.RequestRecord) bool { return r.Route == "GET /repos/{owner}/{repo}" })
+	write := slices.IndexFunc(reqs, func(r githubsim.RequestRecord) bool { return r.Method != "GET" && r.Method != "HEAD" })
+	g.Expect(proof).To(BeNumerically(">=", 0))
+	g.Expect(write).To(BeNumerically(">", proof))
+	g.Expect(reqs[write].Time.Sub(reqs[proof].Time)).To(BeNumerically(">=", 900*time.Millisecond),
+		"the first write came %s after the proof", reqs[write].Time.Sub(reqs[proof].Time))
 }
 
 // Squatting: a pipeline whose credentials cannot read a repository does not own it, however old it is;

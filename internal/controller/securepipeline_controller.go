@@ -111,6 +111,8 @@ type SecurePipelineReconciler struct {
 	secretCache client.Reader
 	// secretReads remembers Secret versions, so that an unchanged resync reads no Secret (secret_reads.go).
 	secretReads secretReads
+	// proofs remembers when pipelines recorded their first proof of access, until it has settled (identity.go).
+	proofs proofClock
 }
 
 // +kubebuilder:rbac:groups=ci.securepipeline.dev,resources=securepipelines,verbs=get;list;watch;update;patch
@@ -287,10 +289,14 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		return r.result(p, outcome, nil)
 	}
 	if !proven {
-		// A first proof of access is recorded before anything is written: two pipelines proving access
-		// to one repository at the same moment would otherwise both write, each not yet seeing the
-		// other's proof. The next round decides ownership with both proofs in the cache.
-		outcome.fail("", &waitingError{reason: civ1alpha1.ProgressingReason, after: proofSettleTime,
+		r.proofs.record(p.UID, r.Now())
+	}
+	if wait := r.proofs.unsettled(p.UID, r.Now()); wait > 0 {
+		// A first proof of access is recorded, and settles, before anything is written: two pipelines
+		// proving access to one repository at the same moment would otherwise both write, each not yet
+		// seeing the other's proof. The settling is timed, not counted in rounds: a proof wakes every
+		// pipeline on the repository at once (watches.go), the prover included.
+		outcome.fail("", &waitingError{reason: civ1alpha1.ProgressingReason, after: wait,
 			msg: fmt.Sprintf("the credentials read repository %s (id %d); deciding which pipeline owns it before writing", p.RepositoryFullName(), repo.ID)})
 		return r.result(p, outcome, nil)
 	}
