@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
@@ -57,7 +58,7 @@ func (r *SecurePipelineReconciler) reconcileWorkflowAudit(ctx context.Context, s
 
 	now := r.Now()
 	prev := r.lastAudit(p)
-	if prev != nil && prev.generation == p.Generation && now.Before(prev.at.Add(wa.AuditInterval())) {
+	if prev != nil && prev.generation == p.Generation && now.Before(prev.at.Add(wa.AuditInterval())) && auditInStatus(p, prev) {
 		s.audit = prev
 		s.wantRequeue(prev.at.Add(wa.AuditInterval()).Sub(now))
 		return nil
@@ -97,6 +98,16 @@ func (r *SecurePipelineReconciler) reconcileWorkflowAudit(ctx context.Context, s
 	setCondition(p, civ1alpha1.WorkflowsCompliantCondition, metav1.ConditionFalse, civ1alpha1.FindingsReason,
 		fmt.Sprintf("%d finding(s)%s in %d workflow file(s); first: %s", len(active), acknowledged, files, describe(active[0])))
 	return nil
+}
+
+// auditInStatus says whether p's status shows the remembered audit. It does not when the status write of
+// the run that made it was lost (an optimistic-lock conflict runs again from the stored object): then the
+// audit runs again (a conditional read of the tree, blobs kept by sha) instead of leaving WorkflowsCompliant
+// missing, and Ready unknown, until the next interval.
+func auditInStatus(p *civ1alpha1.SecurePipeline, a *auditResult) bool {
+	c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.WorkflowsCompliantCondition)
+	return c != nil && c.ObservedGeneration == p.Generation &&
+		p.Status.LastAuditTime != nil && p.Status.LastAuditTime.Unix() >= a.at.Unix()
 }
 
 // auditRepository audits the default branch: its git tree (one request, a 304 when unchanged) and the
