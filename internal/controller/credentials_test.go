@@ -214,9 +214,11 @@ func TestOverwrittenSecretIsPushedAgain(t *testing.T) {
 }
 
 // Before pushing a production credential the operator confirms on GitHub that the environment has required
-// reviewers. Here the environments concern cannot read either environment (two 502s), so it does not
-// restore production in the same reconcile: the guard itself finds the reviewers gone and restores them
-// before pushing. When restoring fails, nothing is pushed and CredentialsReady says EnvironmentNotGated.
+// reviewers. Here the rotation's credentials-only run cannot read production (the first 502), so the full
+// run that follows runs every concern, and its environments concern cannot read either environment (two
+// more 502s), so it does not restore production in the same reconcile: the guard itself finds the
+// reviewers gone and restores them before pushing. When restoring fails, nothing is pushed and
+// CredentialsReady says EnvironmentNotGated.
 func TestProductionGuardRestoresReviewersBeforePushing(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
@@ -234,7 +236,7 @@ func TestProductionGuardRestoresReviewersBeforePushing(t *testing.T) {
 		sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) { e.Reviewers = nil })
 	}
 	removeReviewers()
-	sim.SetFault("GET /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502, Count: 2})
+	sim.SetFault("GET /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502, Count: 3})
 	sim.ResetRequests()
 	v2 := randomValue("v2")
 	basicAuthSecret(t, ns, "prod-creds", "deployer", v2)

@@ -52,6 +52,7 @@ func (r *SecurePipelineReconciler) reconcileDelete(ctx context.Context, p *civ1a
 	r.mu.Unlock()
 	r.releases.forget(p)
 	r.secretReads.forget(p.UID)
+	r.fullRuns.forget(p.UID)
 	r.proofs.forget(p.UID)
 
 	patch := client.MergeFrom(p.DeepCopy())

@@ -136,6 +136,10 @@ func TestConcernsFailAlone(t *testing.T) {
 	waitReady(t, key)
 
 	sim.SetFault("GET /repos/{owner}/{repo}/actions/permissions", githubsim.Fault{Status: 502})
+	// The failing concern shows first; the pipeline's runs are then full ones (a failure forgets the last
+	// clean run, so a rotation is not credentials-only), and the push still goes out in them.
+	annotate(t, key, civ1alpha1.ReconcileRequestAnnotation, "settings-fail")
+	waitFor(t, key, civ1alpha1.RepositorySettingsReadyCondition, metav1.ConditionFalse, civ1alpha1.GitHubUnavailableReason)
 	v2 := randomValue("v2")
 	basicAuthSecret(t, ns, "prod-creds", "deployer", v2)
 	eventuallySimSecret(t, sim, "production", "PROD_REGISTRY_PASSWORD", v2)
@@ -203,7 +207,7 @@ func TestOversizedCredentialIsRefusedBeforeAnyPush(t *testing.T) {
 }
 
 // An environments 502 on ci does not hold back a rotated credential of production, which is fine: the push
-// goes out in the same reconcile, before ci is read again.
+// goes out in the same (full) reconcile, before ci is read again.
 func TestEnvironmentFailureDoesNotHoldBackAnotherEnvironmentsCredential(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
@@ -217,16 +221,19 @@ func TestEnvironmentFailureDoesNotHoldBackAnotherEnvironmentsCredential(t *testi
 	waitReady(t, key)
 
 	sim.ResetRequests()
-	// The environments concern reads ci first: only that read fails.
-	sim.SetFault("GET /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502, Count: 1})
+	// The rotation's credentials-only run reads production (the guard) and meets the first 502; the full
+	// run that follows reads ci first in its environments concern, and only that read fails.
+	sim.SetFault("GET /repos/{owner}/{repo}/environments/{environment_name}", githubsim.Fault{Status: 502, Count: 2})
 	v2 := randomValue("v2")
 	basicAuthSecret(t, ns, "prod-creds", "deployer", v2)
 	eventuallySimSecret(t, sim, "production", "PROD_REGISTRY_PASSWORD", v2)
 
 	reqs := sim.Requests()
-	failed, ciAgain, push := -1, -1, -1
+	guardFailed, failed, ciAgain, push := -1, -1, -1, -1
 	for i, r := range reqs {
 		switch {
+		case r.Status == 502 && guardFailed < 0 && strings.HasSuffix(r.Path, "/environments/production"):
+			guardFailed = i
 		case r.Status == 502 && failed < 0:
 			failed = i
 			g.Expect(r.Path).To(HaveSuffix("/environments/ci"))
@@ -236,7 +243,8 @@ func TestEnvironmentFailureDoesNotHoldBackAnotherEnvironmentsCredential(t *testi
 			push = i
 		}
 	}
-	g.Expect(failed).To(BeNumerically(">=", 0), "the fault did not fire")
+	g.Expect(guardFailed).To(BeNumerically(">=", 0), "the credentials-only run did not meet the first fault")
+	g.Expect(failed).To(BeNumerically(">", guardFailed), "the full run did not meet the second fault")
 	g.Expect(push).To(BeNumerically(">", failed))
 	if ciAgain >= 0 {
 		g.Expect(push).To(BeNumerically("<", ciAgain), "the push waited for the retry of ci")

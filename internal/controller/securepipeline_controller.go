@@ -111,6 +111,8 @@ type SecurePipelineReconciler struct {
 	secretCache client.Reader
 	// secretReads remembers Secret versions, so that an unchanged resync reads no Secret (secret_reads.go).
 	secretReads secretReads
+	// fullRuns remembers each pipeline's last clean full run, for credentials-only runs (credentials_only.go).
+	fullRuns fullRuns
 	// proofs remembers when pipelines recorded their first proof of access, until it has settled (identity.go).
 	proofs proofClock
 }
@@ -208,6 +210,10 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		// this operator wrote must not replace the newer status lists (a merge patch replaces a list whole).
 		// It gets a conflict and runs again from the current object instead.
 		err := r.Status().Patch(ctx, p, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		if err != nil {
+			// The run's status is lost: the next run is a full one (credentials_only.go).
+			r.fullRuns.forget(p.UID)
+		}
 		switch {
 		case apierrors.IsConflict(err):
 			log.V(1).Info("the pipeline changed during the reconcile; running again from the current object")
@@ -236,6 +242,13 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // repository with the pipeline's own credentials (a read, by a repository admin when GitHub says who
 // administers it), checks ownership, and runs the concerns in order.
 func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline, outcome *runOutcome) (ctrl.Result, error) {
+	// A run that does not reach the concerns is not a clean full run: the next one is full.
+	reachedConcerns := false
+	defer func() {
+		if !reachedConcerns {
+			r.fullRuns.forget(p.UID)
+		}
+	}()
 	// Until its credentials have read the repository again, a pipeline that cannot write takes no part
 	// in deciding who owns it.
 	refuse := func(err error) (ctrl.Result, error) {
@@ -262,7 +275,17 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		return refuse(err)
 	}
 	gh := s.gh
-	r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
+	// A credential push pending (a registry Secret moved, or a push did not complete): the run goes ahead
+	// of routine resyncs in the identity's request budget, and is credentials-only when the last full run
+	// allows it (credentials_only.go).
+	pushPending := r.rotationPending(ctx, p)
+	var nextFull time.Time
+	if pushPending {
+		nextFull, outcome.credentialsOnly = r.fullRuns.credentialsOnly(p, r.Now())
+	}
+	if !outcome.credentialsOnly {
+		r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
+	}
 	repo, err := gh.GetRepository(ctx, p.Spec.Repository.Owner, p.Spec.Repository.Name)
 	if err != nil {
 		if githubapi.IsNotFound(err) {
@@ -314,10 +337,14 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	// the ci environment must not hold back a rotated production credential). Only a failure of the
 	// credentials themselves stops the run, since every further request would fail the same way; the
 	// concerns that did not run then share that failure, so that no condition tells of an older attempt.
-	if r.rotationPending(ctx, p) {
+	if pushPending {
 		ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
 	}
+	reachedConcerns = true
 	all := r.concerns()
+	if outcome.credentialsOnly {
+		all = []concern{{civ1alpha1.CredentialsReadyCondition, r.reconcileCredentials}}
+	}
 	for i, c := range all {
 		err := c.run(ctx, s)
 		if err == nil {
@@ -332,7 +359,24 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		}
 	}
 	outcome.changed = s.changed
-	return r.result(p, outcome, s)
+	res, err := r.result(p, outcome, s)
+	switch {
+	case err != nil || len(outcome.failures) > 0:
+		r.fullRuns.forget(p.UID)
+		// What failed may be another concern's to mend (an environment deleted on GitHub): a
+		// credentials-only run that stalled is followed by a full run at once.
+		if outcome.credentialsOnly && err == nil && outcome.waiting == nil {
+			res.RequeueAfter = min(res.RequeueAfter, time.Second)
+		}
+	case outcome.credentialsOnly:
+		// The full run stays due when it was.
+		if until := nextFull.Sub(r.Now()); until < res.RequeueAfter {
+			res.RequeueAfter = max(until, time.Second)
+		}
+	default:
+		r.fullRuns.record(p.UID, p.Generation, r.Now().Add(res.RequeueAfter))
+	}
+	return res, err
 }
 
 // result turns a run's outcome into what controller-runtime should do next.

@@ -14,6 +14,8 @@ import (
 type runOutcome struct {
 	suspended bool
 	changed   bool
+	// credentialsOnly: the run did the credentials concern only (credentials_only.go).
+	credentialsOnly bool
 	// failures maps a concern's condition to its error; "" is an error of the whole pipeline
 	// (connection, ownership, repository).
 	failures map[string]error
@@ -168,7 +170,7 @@ func (r *SecurePipelineReconciler) summarize(p *civ1alpha1.SecurePipeline, o *ru
 			p.Status.LastHandledReconcileAt = v
 		}
 	}
-	if len(o.failures) == 0 {
+	if len(o.failures) == 0 && !o.credentialsOnly {
 		now := metav1.NewTime(r.Now())
 		p.Status.LastSyncTime = &now
 	}

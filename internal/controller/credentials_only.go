@@ -1,0 +1,71 @@
+package controller
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
+)
+
+// Credentials-only runs: what a rotation costs.
+//
+// When a registry Secret moves (a rotation, often of one Secret shared by all of a SecurePipelineSet's
+// children), every pipeline that references it runs. Only the credential changed, so re-reading every
+// other concern on GitHub would spend the identity's request budget on answers the last full run already
+// has: with 1,000 repositories that was about half of the rotation's fan-out time. Such a run does the
+// preamble (the repository read that proves access, the ownership checks) and the credentials concern
+// only, provided that
+//   - the pipeline's last full run was of the current generation and ended with no failure,
+//   - its next full run (the periodic resync, or an earlier requeue that run asked for) is not due yet,
+//   - and no reconcile was requested since (the reconcile-request annotation is handled).
+//
+// The credentials concern itself checks what a push depends on: the production gate right before every
+// production push (credentials_guard.go), the secrets public key, and the environment (a push to a
+// missing one fails). The other concerns keep the conditions of the last full run, which is at most one
+// sync period old, as between any two resyncs; the run requeues for the moment the full run is due.
+// status.lastSyncTime and the effective sync period (sync_stats.go) count full runs only. Any failure
+// forgets the full run, so the next attempt is a full one.
+
+// fullRuns remembers, per pipeline, the last full run that ended with no failure.
+type fullRuns struct {
+	mu sync.Mutex
+	m  map[types.UID]fullRun
+}
+
+type fullRun struct {
+	generation int64
+	// next is when the next full run is due.
+	next time.Time
+}
+
+func (f *fullRuns) record(uid types.UID, generation int64, next time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[types.UID]fullRun{}
+	}
+	f.m[uid] = fullRun{generation: generation, next: next}
+}
+
+func (f *fullRuns) forget(uid types.UID) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.m, uid)
+}
+
+// credentialsOnly says whether a run of p, in which a credential push is pending, may be a
+// credentials-only run, and when the next full run is due.
+func (f *fullRuns) credentialsOnly(p *civ1alpha1.SecurePipeline, now time.Time) (time.Time, bool) {
+	if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok && v != p.Status.LastHandledReconcileAt {
+		return time.Time{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	last, ok := f.m[p.UID]
+	if !ok || last.generation != p.Generation || p.Status.ObservedGeneration != p.Generation || !now.Before(last.next) {
+		return time.Time{}, false
+	}
+	return last.next, true
+}

@@ -1,0 +1,64 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
+)
+
+func TestCredentialsOnlyNeedsACleanFullRunOfThisGeneration(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	pipeline := func(mutate func(*civ1alpha1.SecurePipeline)) *civ1alpha1.SecurePipeline {
+		p := &civ1alpha1.SecurePipeline{ObjectMeta: metav1.ObjectMeta{UID: "p", Generation: 3}}
+		p.Status.ObservedGeneration = 3
+		if mutate != nil {
+			mutate(p)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		record *fullRun // nil: no full run remembered
+		p      *civ1alpha1.SecurePipeline
+		want   bool
+	}{
+		{"clean full run, next one not due", &fullRun{generation: 3, next: now.Add(time.Minute)}, pipeline(nil), true},
+		{"no full run remembered (a restart, or a failure since)", nil, pipeline(nil), false},
+		{"the next full run is due", &fullRun{generation: 3, next: now}, pipeline(nil), false},
+		{"the full run was of an older generation", &fullRun{generation: 2, next: now.Add(time.Minute)},
+			pipeline(func(p *civ1alpha1.SecurePipeline) { p.Status.ObservedGeneration = 2 }), false},
+		{"the status describes an older generation", &fullRun{generation: 3, next: now.Add(time.Minute)},
+			pipeline(func(p *civ1alpha1.SecurePipeline) { p.Status.ObservedGeneration = 2 }), false},
+		{"a reconcile was requested", &fullRun{generation: 3, next: now.Add(time.Minute)},
+			pipeline(func(p *civ1alpha1.SecurePipeline) {
+				p.Annotations = map[string]string{civ1alpha1.ReconcileRequestAnnotation: "2"}
+				p.Status.LastHandledReconcileAt = "1"
+			}), false},
+		{"a requested reconcile already handled", &fullRun{generation: 3, next: now.Add(time.Minute)},
+			pipeline(func(p *civ1alpha1.SecurePipeline) {
+				p.Annotations = map[string]string{civ1alpha1.ReconcileRequestAnnotation: "2"}
+				p.Status.LastHandledReconcileAt = "2"
+			}), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f fullRuns
+			if tc.record != nil {
+				f.record(tc.p.UID, tc.record.generation, tc.record.next)
+			}
+			next, got := f.credentialsOnly(tc.p, now)
+			if got != tc.want {
+				t.Fatalf("credentialsOnly = %v, want %v", got, tc.want)
+			}
+			if got && !next.Equal(tc.record.next) {
+				t.Fatalf("next full run %v, want %v", next, tc.record.next)
+			}
+			f.forget(tc.p.UID)
+			if _, got := f.credentialsOnly(tc.p, now); got {
+				t.Fatal("still credentials-only after forget")
+			}
+		})
+	}
+}
