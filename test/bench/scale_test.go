@@ -176,6 +176,10 @@ func BenchmarkFleetScale(b *testing.B) {
 	metricsAfter := scrape(ctx, b, mgr)
 	if dir := os.Getenv("SCALE_PROFILE_DIR"); dir != "" {
 		saveProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(dir, "manager-heap-"+identity+".pprof"))
+		// Which mappings the resident pages belong to (the binary's text and tables, or the heap).
+		smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", mgr.Pid()))
+		must(b, err)
+		must(b, os.WriteFile(filepath.Join(dir, "manager-smaps-"+identity+".txt"), smaps, 0o600))
 	}
 	charged := 0
 	for _, r := range steadyReqs {
