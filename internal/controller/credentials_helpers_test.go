@@ -205,3 +205,18 @@ func readyWithCIRegistry(t *testing.T, sim *githubsim.Server, token string) (str
 	waitReady(t, key)
 	return ns, key
 }
+
+// readyWithProdRegistry creates, in a new namespace, pipeline "web" with one production-tier registry
+// (Secret "prod-creds") on the simulator's acme/web, and waits until it is Ready.
+func readyWithProdRegistry(t *testing.T, sim *githubsim.Server) (string, client.ObjectKey) {
+	t.Helper()
+	ns := newNamespace(t)
+	tokenSecret(t, ns, testToken)
+	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
+	p := pipeline(ns, "web", sim)
+	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
+	createPipeline(t, p)
+	key := client.ObjectKeyFromObject(p)
+	waitReady(t, key)
+	return ns, key
+}

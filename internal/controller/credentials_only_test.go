@@ -88,14 +88,7 @@ func TestRotationRunReadsOnlyWhatThePushNeeds(t *testing.T) {
 func TestRotationRunRestoresTheGateBeforeThePush(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
-	p := pipeline(ns, "web", sim)
-	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
-	createPipeline(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	ns, key := readyWithProdRegistry(t, sim)
 	requestResync(t, key)
 
 	sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) { e.Reviewers = nil })

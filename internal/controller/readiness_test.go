@@ -61,14 +61,7 @@ func statusOf(st civ1alpha1.SecurePipelineStatus, t string) metav1.ConditionStat
 func TestReadyIsNeverTrueWhileTheProductionGateIsBroken(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
-	p := pipeline(ns, "web", sim)
-	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
-	createPipeline(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	_, key := readyWithProdRegistry(t, sim)
 
 	history := watchStatus(t, key)
 	sim.UpdateEnvironment("acme", "web", "production", func(e *githubsim.EnvironmentState) { e.Reviewers = nil })
@@ -126,14 +119,7 @@ func TestConcernConditionsFallWhenTheTokenIsRevoked(t *testing.T) {
 func TestConcernsFailAlone(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
-	p := pipeline(ns, "web", sim)
-	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
-	createPipeline(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	ns, key := readyWithProdRegistry(t, sim)
 
 	sim.SetFault("GET /repos/{owner}/{repo}/actions/permissions", githubsim.Fault{Status: 502})
 	// The failing concern shows first; the pipeline's runs are then full ones (a failure forgets the last
@@ -211,14 +197,7 @@ func TestOversizedCredentialIsRefusedBeforeAnyPush(t *testing.T) {
 func TestEnvironmentFailureDoesNotHoldBackAnotherEnvironmentsCredential(t *testing.T) {
 	g := NewWithT(t)
 	sim := newSim(t)
-	ns := newNamespace(t)
-	tokenSecret(t, ns, testToken)
-	basicAuthSecret(t, ns, "prod-creds", "deployer", randomValue("v1"))
-	p := pipeline(ns, "web", sim)
-	p.Spec.Registries = []civ1alpha1.Registry{prodRegistry("prod-creds")}
-	createPipeline(t, p)
-	key := client.ObjectKeyFromObject(p)
-	waitReady(t, key)
+	ns, key := readyWithProdRegistry(t, sim)
 
 	sim.ResetRequests()
 	// The rotation's credentials-only run reads production (the guard) and meets the first 502; the full
