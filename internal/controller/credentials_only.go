@@ -18,8 +18,16 @@ import (
 // preamble (the repository read that proves access, the ownership checks) and the credentials concern
 // only, provided that
 //   - the pipeline's last full run was of the current generation and ended with no failure,
-//   - its next full run (the periodic resync, or an earlier requeue that run asked for) is not due yet,
+//   - its next full run (the periodic resync, or an earlier requeue that run asked for) was due less than
+//     one sync period ago,
 //   - and no reconcile was requested since (the reconcile-request annotation is handled).
+//
+// A full run that is due when the push is waits for it: the push goes first, and the full run follows
+// a second later as a routine run, behind the other repositories' pushes in the identity's request
+// budget. In a fan-out to 1,000 repositories most runs start minutes after the Secret moved, with their
+// full run due by then; doing the full run first made the push wait behind every concern's reads. The
+// bound of one sync period keeps a Secret that changes all the time from holding off the full run for
+// good.
 //
 // The credentials concern itself checks what a push depends on: the production gate right before every
 // production push (credentials_guard.go), the secrets public key, and the environment (a push to a
@@ -56,15 +64,15 @@ func (f *fullRuns) forget(uid types.UID) {
 }
 
 // credentialsOnly says whether a run of p, in which a credential push is pending, may be a
-// credentials-only run, and when the next full run is due.
-func (f *fullRuns) credentialsOnly(p *civ1alpha1.SecurePipeline, now time.Time) (time.Time, bool) {
+// credentials-only run, and when the next full run is due; grace is how long past due it may be.
+func (f *fullRuns) credentialsOnly(p *civ1alpha1.SecurePipeline, now time.Time, grace time.Duration) (time.Time, bool) {
 	if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok && v != p.Status.LastHandledReconcileAt {
 		return time.Time{}, false
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	last, ok := f.m[p.UID]
-	if !ok || last.generation != p.Generation || p.Status.ObservedGeneration != p.Generation || !now.Before(last.next) {
+	if !ok || last.generation != p.Generation || p.Status.ObservedGeneration != p.Generation || !now.Before(last.next.Add(grace)) {
 		return time.Time{}, false
 	}
 	return last.next, true

@@ -11,6 +11,7 @@ import (
 
 func TestCredentialsOnlyNeedsACleanFullRunOfThisGeneration(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	const period = 10 * time.Minute
 	pipeline := func(mutate func(*civ1alpha1.SecurePipeline)) *civ1alpha1.SecurePipeline {
 		p := &civ1alpha1.SecurePipeline{ObjectMeta: metav1.ObjectMeta{UID: "p", Generation: 3}}
 		p.Status.ObservedGeneration = 3
@@ -27,7 +28,9 @@ func TestCredentialsOnlyNeedsACleanFullRunOfThisGeneration(t *testing.T) {
 	}{
 		{"clean full run, next one not due", &fullRun{generation: 3, next: now.Add(time.Minute)}, pipeline(nil), true},
 		{"no full run remembered (a restart, or a failure since)", nil, pipeline(nil), false},
-		{"the next full run is due", &fullRun{generation: 3, next: now}, pipeline(nil), false},
+		{"the next full run is due: the push goes first", &fullRun{generation: 3, next: now}, pipeline(nil), true},
+		{"the next full run was due less than a sync period ago", &fullRun{generation: 3, next: now.Add(-period + time.Second)}, pipeline(nil), true},
+		{"the next full run was due a sync period ago (a Secret that keeps changing)", &fullRun{generation: 3, next: now.Add(-period)}, pipeline(nil), false},
 		{"the full run was of an older generation", &fullRun{generation: 2, next: now.Add(time.Minute)},
 			pipeline(func(p *civ1alpha1.SecurePipeline) { p.Status.ObservedGeneration = 2 }), false},
 		{"the status describes an older generation", &fullRun{generation: 3, next: now.Add(time.Minute)},
@@ -48,7 +51,7 @@ func TestCredentialsOnlyNeedsACleanFullRunOfThisGeneration(t *testing.T) {
 			if tc.record != nil {
 				f.record(tc.p.UID, tc.record.generation, tc.record.next)
 			}
-			next, got := f.credentialsOnly(tc.p, now)
+			next, got := f.credentialsOnly(tc.p, now, period)
 			if got != tc.want {
 				t.Fatalf("credentialsOnly = %v, want %v", got, tc.want)
 			}
@@ -56,7 +59,7 @@ func TestCredentialsOnlyNeedsACleanFullRunOfThisGeneration(t *testing.T) {
 				t.Fatalf("next full run %v, want %v", next, tc.record.next)
 			}
 			f.forget(tc.p.UID)
-			if _, got := f.credentialsOnly(tc.p, now); got {
+			if _, got := f.credentialsOnly(tc.p, now, period); got {
 				t.Fatal("still credentials-only after forget")
 			}
 		})

@@ -281,7 +281,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	pushPending := r.rotationPending(ctx, p)
 	var nextFull time.Time
 	if pushPending {
-		nextFull, outcome.credentialsOnly = r.fullRuns.credentialsOnly(p, r.Now())
+		nextFull, outcome.credentialsOnly = r.fullRuns.credentialsOnly(p, r.Now(), r.SyncPeriod)
 	}
 	if !outcome.credentialsOnly {
 		r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
@@ -369,7 +369,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 			res.RequeueAfter = min(res.RequeueAfter, time.Second)
 		}
 	case outcome.credentialsOnly:
-		// The full run stays due when it was.
+		// The full run stays due when it was, or follows at once when it is due already.
 		if until := nextFull.Sub(r.Now()); until < res.RequeueAfter {
 			res.RequeueAfter = max(until, time.Second)
 		}
