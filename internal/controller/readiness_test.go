@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -112,6 +113,17 @@ func TestConcernConditionsFallWhenTheTokenIsRevoked(t *testing.T) {
 		g.Expect(condition(got, c).Status).To(Equal(metav1.ConditionFalse), "%s stayed %s", c, condition(got, c).Status)
 		g.Expect(condition(got, c).Reason).To(Equal(civ1alpha1.AuthenticationFailedReason))
 	}
+
+	// A working token again: every concern's condition recovers, the workflow audit's too, although its
+	// last audit is fresh in the operator's memory (it must not stand for a condition a failure replaced).
+	const renewed = "ghp_renewedTokenAfterTheRevocation000001"
+	sim.AddToken(renewed, "acme/web")
+	secret := &corev1.Secret{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "github"}, secret)).To(Succeed())
+	secret.Data = map[string][]byte{"token": []byte(renewed)}
+	g.Expect(k8s.Update(context.Background(), secret)).To(Succeed())
+	got = waitReady(t, key)
+	g.Expect(condition(got, civ1alpha1.WorkflowsCompliantCondition).Status).To(Equal(metav1.ConditionTrue))
 }
 
 // A concern that keeps failing (the Actions settings answer 502) does not stop the others: a rotated

@@ -101,12 +101,14 @@ func (r *SecurePipelineReconciler) reconcileWorkflowAudit(ctx context.Context, s
 }
 
 // auditInStatus says whether p's status shows the remembered audit. It does not when the status write of
-// the run that made it was lost (an optimistic-lock conflict runs again from the stored object): then the
-// audit runs again (a conditional read of the tree, blobs kept by sha) instead of leaving WorkflowsCompliant
-// missing, and Ready unknown, until the next interval.
+// the run that made it was lost (an optimistic-lock conflict runs again from the stored object), or when a
+// failure of the whole pipeline (a revoked token) has since replaced WorkflowsCompliant: then the audit
+// runs again (a conditional read of the tree, blobs kept by sha) instead of leaving the condition missing
+// or failed, and Ready not True, until the next interval.
 func auditInStatus(p *civ1alpha1.SecurePipeline, a *auditResult) bool {
 	c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.WorkflowsCompliantCondition)
 	return c != nil && c.ObservedGeneration == p.Generation &&
+		(c.Reason == civ1alpha1.SucceededReason || c.Reason == civ1alpha1.FindingsReason) &&
 		p.Status.LastAuditTime != nil && p.Status.LastAuditTime.Unix() >= a.at.Unix()
 }
 

@@ -26,8 +26,13 @@ func TestAuditInStatus(t *testing.T) {
 		return p
 	}
 	compliant := func(gen int64) *metav1.Condition {
-		return &metav1.Condition{Type: civ1alpha1.WorkflowsCompliantCondition, Status: metav1.ConditionTrue, ObservedGeneration: gen}
+		return &metav1.Condition{Type: civ1alpha1.WorkflowsCompliantCondition, Status: metav1.ConditionTrue,
+			Reason: civ1alpha1.SucceededReason, ObservedGeneration: gen}
 	}
+	findings := &metav1.Condition{Type: civ1alpha1.WorkflowsCompliantCondition, Status: metav1.ConditionFalse,
+		Reason: civ1alpha1.FindingsReason, ObservedGeneration: 2}
+	revoked := &metav1.Condition{Type: civ1alpha1.WorkflowsCompliantCondition, Status: metav1.ConditionFalse,
+		Reason: civ1alpha1.AuthenticationFailedReason, ObservedGeneration: 2}
 	earlier := at.Add(-time.Hour)
 	for _, tc := range []struct {
 		name string
@@ -35,6 +40,8 @@ func TestAuditInStatus(t *testing.T) {
 		want bool
 	}{
 		{"the status shows the audit", pipeline(compliant(2), &at), true},
+		{"the status shows the audit's findings", pipeline(findings, &at), true},
+		{"a failure of the whole pipeline replaced the condition since", pipeline(revoked, &at), false},
 		{"the status write was lost: no condition yet", pipeline(nil, nil), false},
 		{"the status write was lost: an earlier audit's time", pipeline(compliant(2), &earlier), false},
 		{"the condition is of an older generation", pipeline(compliant(1), &at), false},
