@@ -104,7 +104,7 @@ func (r *SecurePipelineReconciler) reconcileWorkflowAudit(ctx context.Context, s
 // the run that made it was lost (an optimistic-lock conflict runs again from the stored object), or when a
 // failure of the whole pipeline (a revoked token) has since replaced WorkflowsCompliant: then the audit
 // runs again (a conditional read of the tree, blobs kept by sha) instead of leaving the condition missing
-// or failed, and Ready not True, until the next interval.
+// (and Ready Unknown) or telling of the old failure until the next interval.
 func auditInStatus(p *civ1alpha1.SecurePipeline, a *auditResult) bool {
 	c := apimeta.FindStatusCondition(p.Status.Conditions, civ1alpha1.WorkflowsCompliantCondition)
 	return c != nil && c.ObservedGeneration == p.Generation &&
