@@ -34,7 +34,8 @@ import (
 // missing one fails). The other concerns keep the conditions of the last full run, which is at most one
 // sync period old, as between any two resyncs; the run requeues for the moment the full run is due.
 // status.lastSyncTime and the effective sync period (sync_stats.go) count full runs only. Any failure
-// forgets the full run, so the next attempt is a full one.
+// forgets the full run, so the next attempt is a full one: every run takes the remembered full run, and
+// only a run that ends with no failure puts one back.
 
 // fullRuns remembers, per pipeline, the last full run that ended with no failure.
 type fullRuns struct {
@@ -63,17 +64,20 @@ func (f *fullRuns) forget(uid types.UID) {
 	delete(f.m, uid)
 }
 
-// credentialsOnly says whether a run of p, in which a credential push is pending, may be a
-// credentials-only run, and when the next full run is due; grace is how long past due it may be.
-func (f *fullRuns) credentialsOnly(p *civ1alpha1.SecurePipeline, now time.Time, grace time.Duration) (time.Time, bool) {
-	if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok && v != p.Status.LastHandledReconcileAt {
-		return time.Time{}, false
-	}
+// take removes and returns the pipeline's last clean full run, if one is remembered.
+func (f *fullRuns) take(uid types.UID) (fullRun, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	last, ok := f.m[p.UID]
-	if !ok || last.generation != p.Generation || p.Status.ObservedGeneration != p.Generation || !now.Before(last.next.Add(grace)) {
-		return time.Time{}, false
+	last, ok := f.m[uid]
+	delete(f.m, uid)
+	return last, ok
+}
+
+// allowsCredentialsOnly says whether, after this full run, a run of p in which a credential push is
+// pending may be a credentials-only run; grace is how long past due the next full run may be.
+func (last fullRun) allowsCredentialsOnly(p *civ1alpha1.SecurePipeline, now time.Time, grace time.Duration) bool {
+	if v, ok := p.Annotations[civ1alpha1.ReconcileRequestAnnotation]; ok && v != p.Status.LastHandledReconcileAt {
+		return false
 	}
-	return last.next, true
+	return last.generation == p.Generation && p.Status.ObservedGeneration == p.Generation && now.Before(last.next.Add(grace))
 }

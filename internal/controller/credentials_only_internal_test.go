@@ -51,16 +51,22 @@ func TestCredentialsOnlyNeedsACleanFullRunOfThisGeneration(t *testing.T) {
 			if tc.record != nil {
 				f.record(tc.p.UID, tc.record.generation, tc.record.next)
 			}
-			next, got := f.credentialsOnly(tc.p, now, period)
+			last, ok := f.take(tc.p.UID)
+			got := ok && last.allowsCredentialsOnly(tc.p, now, period)
 			if got != tc.want {
-				t.Fatalf("credentialsOnly = %v, want %v", got, tc.want)
+				t.Fatalf("credentials-only = %v, want %v", got, tc.want)
 			}
-			if got && !next.Equal(tc.record.next) {
-				t.Fatalf("next full run %v, want %v", next, tc.record.next)
+			if got && !last.next.Equal(tc.record.next) {
+				t.Fatalf("next full run %v, want %v", last.next, tc.record.next)
 			}
+			// A run takes the full run: the next one finds none unless a clean run put one back.
+			if _, ok := f.take(tc.p.UID); ok {
+				t.Fatal("the full run is still remembered after a run took it")
+			}
+			f.record(tc.p.UID, 3, now.Add(time.Minute))
 			f.forget(tc.p.UID)
-			if _, got := f.credentialsOnly(tc.p, now, period); got {
-				t.Fatal("still credentials-only after forget")
+			if _, ok := f.take(tc.p.UID); ok {
+				t.Fatal("still remembered after forget")
 			}
 		})
 	}

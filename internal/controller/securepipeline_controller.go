@@ -242,13 +242,8 @@ func (r *SecurePipelineReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // repository with the pipeline's own credentials (a read, by a repository admin when GitHub says who
 // administers it), checks ownership, and runs the concerns in order.
 func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1alpha1.SecurePipeline, outcome *runOutcome) (ctrl.Result, error) {
-	// A run that does not reach the concerns is not a clean full run: the next one is full.
-	reachedConcerns := false
-	defer func() {
-		if !reachedConcerns {
-			r.fullRuns.forget(p.UID)
-		}
-	}()
+	// The last clean full run, taken: a run that does not end cleanly leaves the next one full.
+	lastFull, haveLastFull := r.fullRuns.take(p.UID)
 	// Until its credentials have read the repository again, a pipeline that cannot write takes no part
 	// in deciding who owns it.
 	refuse := func(err error) (ctrl.Result, error) {
@@ -279,10 +274,7 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	// of routine resyncs in the identity's request budget, and is credentials-only when the last full run
 	// allows it (credentials_only.go).
 	pushPending := r.rotationPending(ctx, p)
-	var nextFull time.Time
-	if pushPending {
-		nextFull, outcome.credentialsOnly = r.fullRuns.credentialsOnly(p, r.Now(), r.SyncPeriod)
-	}
+	outcome.credentialsOnly = pushPending && haveLastFull && lastFull.allowsCredentialsOnly(p, r.Now(), r.SyncPeriod)
 	if !outcome.credentialsOnly {
 		r.Stats.observe(p.UID, gh.Identity(), r.Now(), r.SyncPeriod)
 	}
@@ -340,7 +332,6 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	if pushPending {
 		ctx = githubapi.WithPriority(ctx, githubapi.PriorityUrgent)
 	}
-	reachedConcerns = true
 	all := r.concerns()
 	if outcome.credentialsOnly {
 		all = []concern{{civ1alpha1.CredentialsReadyCondition, r.reconcileCredentials}}
@@ -362,7 +353,6 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 	res, err := r.result(p, outcome, s)
 	switch {
 	case err != nil || len(outcome.failures) > 0:
-		r.fullRuns.forget(p.UID)
 		// What failed may be another concern's to mend (an environment deleted on GitHub): a
 		// credentials-only run that stalled is followed by a full run at once.
 		if outcome.credentialsOnly && err == nil && outcome.waiting == nil {
@@ -370,7 +360,8 @@ func (r *SecurePipelineReconciler) reconcileGitHub(ctx context.Context, p *civ1a
 		}
 	case outcome.credentialsOnly:
 		// The full run stays due when it was, or follows at once when it is due already.
-		if until := nextFull.Sub(r.Now()); until < res.RequeueAfter {
+		r.fullRuns.record(p.UID, lastFull.generation, lastFull.next)
+		if until := lastFull.next.Sub(r.Now()); until < res.RequeueAfter {
 			res.RequeueAfter = max(until, time.Second)
 		}
 	default:
