@@ -39,13 +39,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/internal/controller"
 	githubapi "github.com/secure-pipeline/operator/internal/github"
+	"github.com/secure-pipeline/operator/internal/metricsauth"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -179,11 +179,10 @@ func main() {
 	}
 
 	if secureMetrics {
-		// FilterProvider is used to protect the metrics endpoint with authn/authz.
-		// These configurations ensure that only authorized users and service accounts
-		// can access the metrics endpoint. The RBAC are configured in 'config/rbac/kustomization.yaml'. More info:
-		// https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/metrics/filters#WithAuthenticationAndAuthorization
-		metricsServerOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+		// Only a scraper whose token the API server authenticates (TokenReview) and authorizes for GET /metrics
+		// (SubjectAccessReview; config/rbac/metrics_reader_role.yaml) reads the metrics. metricsauth does what
+		// controller-runtime's filters.WithAuthenticationAndAuthorization does, without k8s.io/apiserver.
+		metricsServerOptions.FilterProvider = metricsauth.WithAuthenticationAndAuthorization
 	}
 
 	// If the certificate is not specified, controller-runtime will automatically

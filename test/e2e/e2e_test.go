@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,6 +97,7 @@ func TestEndToEnd(t *testing.T) {
 		{"a new dev registry Secret reaches GitHub", s.devRotation},
 		{"rotateEvery makes the operator trigger External Secrets Operator", s.esoRotation},
 		{"the manager serves metrics", s.metrics},
+		{"the metrics are only for a scraper the API server authorizes", s.metricsAccess},
 		{"deleting with deletionPolicy Delete cleans GitHub up", s.deletion},
 	}
 	for _, st := range steps {
@@ -432,6 +434,33 @@ func (s *suite) metrics(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(m).To(ContainSubstring(`controller_runtime_reconcile_total{controller="securepipeline",result="success"}`))
 	g.Expect(m).To(ContainSubstring("securepipeline_github_requests_total"))
+}
+
+// metricsAccess reads the metrics as an attacker would: with no token, a made-up one, and a real
+// ServiceAccount's token that no binding allows /metrics. The manager asks the API server about each
+// (TokenReview, SubjectAccessReview) under config/rbac's metrics-auth-role.
+func (s *suite) metricsAccess(t *testing.T) {
+	g := NewWithT(t)
+	intruder, err := s.env.ServiceAccountToken(s.ctx, namespace, "intruder", "")
+	g.Expect(err).NotTo(HaveOccurred())
+	madeUp := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVtbzpwcm9tZXRoZXVzIn0.c2ln"
+	for _, tc := range []struct {
+		who   string
+		token string
+		code  int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"a made-up token", madeUp, http.StatusUnauthorized},
+		{"a ServiceAccount without the metrics-reader binding", intruder, http.StatusForbidden},
+		{"the scraper bound to metrics-reader", s.manager.MetricsToken, http.StatusOK},
+	} {
+		code, body, err := s.manager.MetricsAs(s.ctx, tc.token)
+		g.Expect(err).NotTo(HaveOccurred(), tc.who)
+		g.Expect(code).To(Equal(tc.code), "%s: %s", tc.who, body)
+		if code != http.StatusOK {
+			g.Expect(body).NotTo(ContainSubstring("securepipeline_"), tc.who)
+		}
+	}
 }
 
 func (s *suite) deletion(t *testing.T) {

@@ -11,6 +11,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -54,6 +55,10 @@ type Env struct {
 	ManagerKubeconfig string
 	// ManagerNamespace and ManagerServiceAccount are read from config/default.
 	ManagerNamespace, ManagerServiceAccount string
+	// MetricsReaderRole is config/default's ClusterRole that allows GET /metrics.
+	MetricsReaderRole string
+	// metricsToken is a token of a ServiceAccount bound to MetricsReaderRole, made on the first StartManager.
+	metricsToken string
 
 	mu    sync.Mutex
 	procs []*Process
@@ -253,11 +258,18 @@ func (e *Env) InstallOperator(ctx context.Context) error {
 			continue
 		case "ServiceAccount":
 			e.ManagerNamespace, e.ManagerServiceAccount = meta.Metadata.Namespace, meta.Metadata.Name
+		case "ClusterRole":
+			if strings.HasSuffix(meta.Metadata.Name, "metrics-reader") {
+				e.MetricsReaderRole = meta.Metadata.Name
+			}
 		}
 		keep = append(keep, doc)
 	}
 	if e.ManagerServiceAccount == "" {
 		return fmt.Errorf("kustomize config/default has no ServiceAccount for the manager")
+	}
+	if e.MetricsReaderRole == "" {
+		return fmt.Errorf("kustomize config/default has no metrics-reader ClusterRole")
 	}
 	out, err := e.Kubectl(ctx, strings.Join(keep, "\n---\n"), "apply", "-f", "-")
 	if err != nil {
@@ -339,10 +351,15 @@ type Manager struct {
 	*Process
 	// ProbeAddr and MetricsAddr are host:port on 127.0.0.1.
 	ProbeAddr, MetricsAddr string
+	// MetricsToken is a bearer token the metrics endpoint accepts: a ServiceAccount's, bound to the
+	// metrics-reader ClusterRole.
+	MetricsToken string
 }
 
-// StartManager runs bin/manager out of cluster as its ServiceAccount, pointed at githubAPIURL, with plain
-// HTTP metrics and health probes on free loopback ports, and waits until it is ready.
+// StartManager runs bin/manager out of cluster as its ServiceAccount, pointed at githubAPIURL, with health
+// probes and metrics on free loopback ports, and waits until it is ready. The metrics are served as
+// deployed: HTTPS with the manager's self-signed certificate, to a token the API server authenticates and
+// authorizes (Manager.MetricsToken).
 func (e *Env) StartManager(ctx context.Context, githubAPIURL string, extraArgs ...string) (*Manager, error) {
 	probe, err := FreeAddr()
 	if err != nil {
@@ -356,7 +373,6 @@ func (e *Env) StartManager(ctx context.Context, githubAPIURL string, extraArgs .
 		"--github-api-url=" + githubAPIURL,
 		"--health-probe-bind-address=" + probe,
 		"--metrics-bind-address=" + metrics,
-		"--metrics-secure=false",
 		"--leader-elect=false",
 		"--zap-devel=true",
 	}, extraArgs...)
@@ -370,26 +386,72 @@ func (e *Env) StartManager(ctx context.Context, githubAPIURL string, extraArgs .
 	if err := waitHTTP(ctx, p, "http://"+probe+"/readyz"); err != nil {
 		return nil, fmt.Errorf("the manager did not become ready: %w; %s ends with:\n%s", err, p.LogPath, Tail(p.LogPath, 30))
 	}
+	if e.metricsToken == "" {
+		token, err := e.ServiceAccountToken(ctx, e.ManagerNamespace, "metrics-scraper", e.MetricsReaderRole)
+		if err != nil {
+			return nil, err
+		}
+		e.metricsToken = token
+	}
+	m.MetricsToken = e.metricsToken
 	return m, nil
 }
 
-// Metrics returns the manager's Prometheus metrics.
+// ServiceAccountToken creates the ServiceAccount namespace/name if it is missing, binds it to clusterRole
+// unless that is empty, and returns a token for it (TokenRequest, one hour).
+func (e *Env) ServiceAccountToken(ctx context.Context, namespace, name, clusterRole string) (string, error) {
+	sa := fmt.Sprintf("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: %s, namespace: %s}\n", name, namespace)
+	if clusterRole != "" {
+		sa += fmt.Sprintf("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"+
+			"metadata: {name: %s-%s}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %s}\n"+
+			"subjects: [{kind: ServiceAccount, name: %s, namespace: %s}]\n", namespace, name, clusterRole, name, namespace)
+	}
+	if _, err := e.Kubectl(ctx, sa, "apply", "-f", "-"); err != nil {
+		return "", fmt.Errorf("creating ServiceAccount %s/%s: %w", namespace, name, err)
+	}
+	token, err := e.Kubectl(ctx, "", "-n", namespace, "create", "token", name, "--duration=1h")
+	if err != nil {
+		return "", fmt.Errorf("requesting a token for ServiceAccount %s/%s: %w", namespace, name, err)
+	}
+	return strings.TrimSpace(token), nil
+}
+
+// Metrics returns the manager's Prometheus metrics, read with MetricsToken.
 func (m *Manager) Metrics(ctx context.Context) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.MetricsAddr+"/metrics", nil)
+	code, body, err := m.MetricsAs(ctx, m.MetricsToken)
 	if err != nil {
 		return "", err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if code != http.StatusOK {
+		return "", fmt.Errorf("GET /metrics: %d %s", code, strings.TrimSpace(body))
+	}
+	return body, nil
+}
+
+// metricsClient trusts any certificate: the manager serves metrics with a certificate it made itself at
+// start, on loopback.
+var metricsClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the manager's own self-signed certificate, on loopback
+}}
+
+// MetricsAs reads GET /metrics with token as its bearer token (none if empty), and returns the status code
+// and body.
+func (m *Manager) MetricsAs(ctx context.Context, token string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+m.MetricsAddr+"/metrics", nil)
 	if err != nil {
-		return "", err
+		return 0, "", err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := metricsClient.Do(req)
+	if err != nil {
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
 	_, err = b.ReadFrom(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
-	return b.String(), err
+	return resp.StatusCode, b.String(), err
 }
 
 // StartExternalSecrets runs External Secrets Operator's core controller out of cluster as an administrator:
