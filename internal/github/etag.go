@@ -39,8 +39,10 @@ type cacheEntry struct {
 	key  string
 	path string
 	etag string
-	// header is the 200's headers that a replay needs (keptHeaders).
+	// header is the 200's headers as the transport hands them over; put keeps only what a replay needs
+	// (kept, in keptHeaders' order) and drops the map, several hundred bytes an entry.
 	header http.Header
+	kept   [len(keptHeaders)][]string
 	// body is the answer's body, DEFLATE-compressed when deflated (GitHub's JSON shrinks several times),
 	// in a slice of exactly its length; rawLen is its length uncompressed.
 	body     []byte
@@ -106,17 +108,62 @@ func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
 	}
 }
 
-// keptHeaders are the headers a replayed answer needs: go-github reads Link for pagination and the
-// content type to decode; the rest (dozens of them on GitHub) would only take memory.
-var keptHeaders = []string{"Content-Type", "Link", "ETag", "Last-Modified"}
+// keptHeaders are the headers a replayed answer needs besides its ETag (the entry's etag): go-github
+// reads Link for pagination and the content type to decode; the rest (dozens of them on GitHub) would only
+// take memory.
+var keptHeaders = [...]string{"Content-Type", "Link", "Last-Modified"}
+
+// jsonContentType is GitHub's content type for nearly every answer; entries share this one string.
+const jsonContentType = "application/json; charset=utf-8"
+
+// keep moves what a replay needs out of e.header, and lets the path share the key's bytes.
+func (e *cacheEntry) keep() {
+	for i, h := range keptHeaders {
+		vs := e.header.Values(h)
+		if len(vs) == 0 {
+			continue
+		}
+		// A copy: net/textproto cuts every header's values out of one array, which the original slice
+		// would keep alive with all the headers it was not kept for.
+		kept := make([]string, len(vs))
+		for j, v := range vs {
+			if v == jsonContentType {
+				v = jsonContentType
+			} else {
+				v = strings.Clone(v)
+			}
+			kept[j] = v
+		}
+		e.kept[i] = kept
+	}
+	e.header = nil
+	if i := strings.Index(e.key, e.path); i >= 0 {
+		e.path = e.key[i : i+len(e.path)]
+	}
+}
+
+// replayHeader is the header of a replayed answer.
+func (e *cacheEntry) replayHeader() http.Header {
+	h := make(http.Header, len(keptHeaders)+1)
+	for i, name := range keptHeaders {
+		if vs := e.kept[i]; len(vs) > 0 {
+			h[name] = append([]string(nil), vs...)
+		}
+	}
+	if e.etag != "" {
+		h["Etag"] = []string{e.etag}
+	}
+	return h
+}
 
 // size is what an entry counts against the byte bound.
 func (e *cacheEntry) size() int {
 	n := len(e.body) + len(e.key) + len(e.etag) + entryOverhead
-	for k, vs := range e.header {
-		n += len(k)
+	for _, vs := range e.kept {
 		for _, v := range vs {
-			n += len(v)
+			if v != jsonContentType {
+				n += len(v)
+			}
 		}
 	}
 	return n
@@ -190,15 +237,7 @@ func (c *etagCache) put(e *cacheEntry) {
 		c.remove(e.key)
 		return
 	}
-	kept := http.Header{}
-	for _, h := range keptHeaders {
-		if v := e.header.Values(h); len(v) > 0 {
-			// A copy: net/textproto cuts every header's values out of one array, which the
-			// original slice would keep alive with all the headers it was not kept for.
-			kept[h] = append([]string(nil), v...)
-		}
-	}
-	e.header = kept
+	e.keep()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.removeLocked(e.key)

@@ -201,7 +201,7 @@ func (e *cacheEntry) response(req *http.Request) (*http.Response, error) {
 	}
 	return &http.Response{
 		Status: "200 OK", StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: e.header.Clone(), Body: io.NopCloser(bytes.NewReader(body)),
+		Header: e.replayHeader(), Body: io.NopCloser(bytes.NewReader(body)),
 		ContentLength: int64(len(body)), Request: req,
 	}, nil
 }
