@@ -1,5 +1,6 @@
-// Package health tests config/argocd/health.lua, the Argo CD health check of SecurePipelines, and checks
-// that the same status fixtures mean the same to kstatus (sigs.k8s.io/cli-utils), which Flux and kpt use.
+// Package health tests config/argocd/health.lua, the Argo CD health check of SecurePipelines and
+// SecurePipelineSets, and checks that the same status fixtures mean the same to kstatus
+// (sigs.k8s.io/cli-utils), which Flux and kpt use.
 package health
 
 import (
@@ -27,7 +28,8 @@ import (
 
 var root = testenv.RepoRoot()
 
-// fixture is one testdata/*.yaml: a SecurePipeline and what Argo CD and kstatus must make of it.
+// fixture is one testdata/*.yaml: a SecurePipeline or SecurePipelineSet (set-*.yaml) and what Argo CD and
+// kstatus must make of it.
 type fixture struct {
 	file        string
 	Description string `json:"description"`
@@ -172,9 +174,11 @@ func TestArgoCDConfigMapPatch(t *testing.T) {
 	g.Expect(yaml.UnmarshalStrict(b, &cm)).To(Succeed())
 	g.Expect(cm.Kind).To(Equal("ConfigMap"))
 	g.Expect(cm.Name).To(Equal("argocd-cm"))
-	g.Expect(cm.Data).To(HaveLen(1))
-	g.Expect(cm.Data).To(HaveKeyWithValue("resource.customizations.health.ci.securepipeline.dev_SecurePipeline", healthScript(t)),
-		"regenerate the patch from config/argocd/health.lua")
+	g.Expect(cm.Data).To(HaveLen(2))
+	for _, kind := range []string{"SecurePipeline", "SecurePipelineSet"} {
+		g.Expect(cm.Data).To(HaveKeyWithValue("resource.customizations.health.ci.securepipeline.dev_"+kind, healthScript(t)),
+			"regenerate the patch from config/argocd/health.lua")
+	}
 }
 
 var luaTableEntry = regexp.MustCompile(`^\s*([A-Za-z]+) = true,$`)
@@ -210,8 +214,8 @@ func TestTerminalReasonsMatchTheAPI(t *testing.T) {
 	}
 }
 
-// apiReasons reads the string constants named *Reason in the files of api/v1alpha1 that a SecurePipeline's
-// conditions draw on (reasons are declared beside the feature they belong to, not only in conditions.go),
+// apiReasons reads the string constants named *Reason in the files of api/v1alpha1 (reasons are declared
+// beside the feature they belong to, not only in conditions.go; the script serves SecurePipelineSets too),
 // and those whose doc comment says "(stalling)".
 func apiReasons(t *testing.T) (all map[string]bool, stalling []string) {
 	t.Helper()
@@ -222,8 +226,7 @@ func apiReasons(t *testing.T) (all map[string]bool, stalling []string) {
 	}
 	var decls []ast.Decl
 	for _, path := range paths {
-		// The script is SecurePipeline's: a SecurePipelineSet's own reasons are not its concern.
-		if strings.HasSuffix(path, "_test.go") || filepath.Base(path) == "securepipelineset_types.go" {
+		if strings.HasSuffix(path, "_test.go") {
 			continue
 		}
 		file, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
