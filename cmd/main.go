@@ -45,6 +45,7 @@ import (
 	civ1alpha1 "github.com/secure-pipeline/operator/api/v1alpha1"
 	"github.com/secure-pipeline/operator/internal/controller"
 	githubapi "github.com/secure-pipeline/operator/internal/github"
+	"github.com/secure-pipeline/operator/internal/memlimit"
 	"github.com/secure-pipeline/operator/internal/metricsauth"
 	// +kubebuilder:scaffold:imports
 )
@@ -75,6 +76,7 @@ func main() {
 	var githubAPIURL, watchNamespaces, watchLabelSelector, leaderElectionID, claimsNamespace, pprofAddr string
 	var syncPeriod time.Duration
 	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
+	var memoryLimitRatio float64
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -118,6 +120,9 @@ func main() {
 	flag.IntVar(&githubPointsPerMinute, "github-points-per-minute", githubapi.DefaultPointsPerMinute,
 		"Request budget per GitHub identity in GitHub's secondary-rate-limit points per minute (a read 1, a write 5), "+
 			"shared by every pipeline using the identity; rotations and drift reverts go first.")
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9,
+		"Sets the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that "+
+			"the garbage collector works harder before the manager is killed; GOMEMLIMIT, if set, wins; 0 turns it off.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers")
 	opts := zap.Options{
@@ -127,6 +132,12 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+
+	if limit, source, err := memlimit.Set(memoryLimitRatio); err != nil {
+		setupLog.Error(err, "Not setting a Go memory limit")
+	} else if limit > 0 {
+		setupLog.Info("Go memory limit set from the container's", "GOMEMLIMIT", limit, "ratio", memoryLimitRatio, "from", source)
+	}
 
 	// The default server follows the same rules as spec.github.apiURL (https, or plain http only to a
 	// literal loopback address): refused here, it would stall every pipeline without an apiURL instead.
