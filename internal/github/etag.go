@@ -50,24 +50,46 @@ type cacheEntry struct {
 	rawLen   int
 }
 
-// Pools of DEFLATE writers and readers: a writer holds several hundred KiB of state.
+// One DEFLATE writer for every cache, and a pool of readers. A writer holds about 1 MiB of state
+// (compress/flate allocates its hash tables whatever the level), so a pool of them, one per reconcile in
+// flight and kept across a garbage collection, held 3.4 MiB of a 1,000-repository manager's 33 MiB heap;
+// compressing one answer takes microseconds, so sharing one costs nothing measurable.
 var (
-	deflaters = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
-	inflaters = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+	deflaterMu sync.Mutex
+	deflater   *flate.Writer
+	inflaters  = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
 )
+
+// deflate compresses body with the shared writer.
+func deflate(body []byte) ([]byte, error) {
+	deflaterMu.Lock()
+	defer deflaterMu.Unlock()
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 2)
+	if deflater == nil {
+		w, err := flate.NewWriter(&buf, flate.BestSpeed)
+		if err != nil {
+			return nil, err
+		}
+		deflater = w
+	} else {
+		deflater.Reset(&buf)
+	}
+	if _, err := deflater.Write(body); err != nil {
+		return nil, err
+	}
+	if err := deflater.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
 
 // compact stores body in the entry as compactly as it goes: compressed if that saves at least a tenth,
 // and never in a slice larger than its content (io.ReadAll's buffer may be twice the size).
 func (e *cacheEntry) compact(body []byte) {
 	e.rawLen = len(body)
-	var buf bytes.Buffer
-	w := deflaters.Get().(*flate.Writer)
-	w.Reset(&buf)
-	_, werr := w.Write(body)
-	cerr := w.Close()
-	deflaters.Put(w)
-	if werr == nil && cerr == nil && buf.Len() < len(body)-len(body)/10 {
-		e.body, e.deflated = bytes.Clone(buf.Bytes()), true
+	if z, err := deflate(body); err == nil && len(z) < len(body)-len(body)/10 {
+		e.body, e.deflated = bytes.Clone(z), true
 		return
 	}
 	e.body, e.deflated = bytes.Clone(body), false
