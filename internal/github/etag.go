@@ -145,16 +145,13 @@ func (e *cacheEntry) keep() {
 		if len(vs) == 0 {
 			continue
 		}
-		// A copy: net/textproto cuts every header's values out of one array, which the original slice
-		// would keep alive with all the headers it was not kept for.
-		kept := make([]string, len(vs))
-		for j, v := range vs {
+		// A new slice: net/textproto cuts every header's []string out of one array, which the original
+		// slice would keep alive with all the headers it was not kept for. The strings are each their own.
+		kept := append([]string(nil), vs...)
+		for j, v := range kept {
 			if v == jsonContentType {
-				v = jsonContentType
-			} else {
-				v = strings.Clone(v)
+				kept[j] = jsonContentType
 			}
-			kept[j] = v
 		}
 		e.kept[i] = kept
 	}
