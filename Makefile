@@ -8,6 +8,13 @@ IMG ?= $(IMAGE_TAG_BASE):v$(VERSION)
 # YEAR defines the year value used for substituting the YEAR placeholder in the boilerplate header.
 YEAR ?= $(shell date +%Y)
 
+# GO_BUILD_TAGS are the build tags of the binaries we ship. grpcnotrace keeps grpc (a dependency of sigstore-go's
+# Rekor v2 client, never used to serve) from importing golang.org/x/net/trace, whose init registers HTML
+# handlers on http.DefaultServeMux. Their text/template execution calls reflect's Method by a name known only
+# at run time, and then the linker must keep every exported method of every type in the binary: a quarter of
+# the manager's code, and of its resident memory. `make check-linker-pruning` (part of verify) keeps it so.
+GO_BUILD_TAGS ?= grpcnotrace
+
 # Get the currently used golang install path (in GOPATH/bin, unless GOBIN is set)
 ifeq (,$(shell go env GOBIN))
 GOBIN=$(shell go env GOPATH)/bin
@@ -140,11 +147,15 @@ tidy: ## Run go mod tidy.
 	go mod tidy -e
 
 .PHONY: verify
-verify: manifests generate fmt tidy vet bundle ## Regenerate everything and fail if the tree is dirty (stale generated code).
+verify: manifests generate fmt tidy vet bundle check-linker-pruning ## Regenerate everything and fail if the tree is dirty (stale generated code).
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "make verify: the tree is dirty after regenerating; commit the generated files:"; \
 		git status --porcelain; git --no-pager diff --stat; exit 1; \
 	fi
+
+.PHONY: check-linker-pruning
+check-linker-pruning: ## Fail if the shipped binaries call reflect's Method by a dynamic name (the linker would keep every method).
+	@hack/check-linker-pruning.sh "$(GO_BUILD_TAGS)" ./cmd ./cmd/securepipeline
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint linter
@@ -162,8 +173,8 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 
 .PHONY: build
 build: ## Build the manager, the audit CLI and the GitHub simulator into bin/.
-	go build -o bin/manager ./cmd
-	go build -o bin/securepipeline ./cmd/securepipeline
+	go build -tags "$(GO_BUILD_TAGS)" -o bin/manager ./cmd
+	go build -tags "$(GO_BUILD_TAGS)" -o bin/securepipeline ./cmd/securepipeline
 	go build -o bin/githubsim ./test/githubsim/cmd/githubsim
 
 .PHONY: run
