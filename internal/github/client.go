@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -58,8 +59,14 @@ func ignoreNotFound(err error) error {
 	return err
 }
 
-// do sends one request with a JSON body (or none) and decodes the JSON answer into v (if not nil).
+// do sends one request with a JSON body (or none) and decodes the JSON answer into v (if not nil). A GET's
+// answer is cut to v's type (shape.go).
 func (c *client) do(ctx context.Context, method, path string, body, v any) (*gogithub.Response, error) {
+	if method == http.MethodGet && v != nil {
+		if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer {
+			ctx = withAnswerType(ctx, t.Elem())
+		}
+	}
 	req, err := c.gh.NewRequest(method, path, body)
 	if err != nil {
 		return nil, err
@@ -89,15 +96,27 @@ func listPages[T any](ctx context.Context, c *client, path string, add func(T)) 
 
 func repoPath(owner, repo string) string { return "repos/" + esc(owner) + "/" + esc(repo) }
 
+// repositoryAnswer is what GetRepository reads of GitHub's repository.
+type repositoryAnswer struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Owner struct {
+		Login string `json:"login"`
+	} `json:"owner"`
+	DefaultBranch            string          `json:"default_branch"`
+	WebCommitSignoffRequired bool            `json:"web_commit_signoff_required"`
+	Permissions              map[string]bool `json:"permissions,omitempty"`
+}
+
 // GetRepository implements Client.
 func (c *client) GetRepository(ctx context.Context, owner, repo string) (*Repository, error) {
-	r, _, err := c.gh.Repositories.Get(ctx, esc(owner), esc(repo))
-	if err != nil {
+	var r repositoryAnswer
+	if _, err := c.do(ctx, http.MethodGet, repoPath(owner, repo), nil, &r); err != nil {
 		return nil, fail(err, "reading repository %s/%s", owner, repo)
 	}
 	out := &Repository{
-		ID: r.GetID(), Owner: r.GetOwner().GetLogin(), Name: r.GetName(),
-		DefaultBranch: r.GetDefaultBranch(), WebCommitSignoffRequired: r.GetWebCommitSignoffRequired(),
+		ID: r.ID, Owner: r.Owner.Login, Name: r.Name,
+		DefaultBranch: r.DefaultBranch, WebCommitSignoffRequired: r.WebCommitSignoffRequired,
 	}
 	if admin, ok := r.Permissions["admin"]; ok {
 		out.Admin = &admin
@@ -120,11 +139,13 @@ func (c *client) UserID(ctx context.Context, login string) (int64, error) {
 		// go-github would read the authenticated user instead, which is never what a reviewer list means.
 		return 0, errors.New("resolving a GitHub user: the login is empty")
 	}
-	u, _, err := c.gh.Users.Get(ctx, esc(login))
-	if err != nil {
+	var u struct {
+		ID int64 `json:"id"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "users/"+esc(login), nil, &u); err != nil {
 		return 0, fail(err, "resolving GitHub user %q", login)
 	}
-	return u.GetID(), nil
+	return u.ID, nil
 }
 
 // TeamID implements Client.

@@ -3,14 +3,8 @@ package github
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -85,77 +79,4 @@ func BenchmarkETagReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(e.body)), "stored-bytes")
 	b.ReportMetric(float64(len(body)), "body-bytes")
-}
-
-// BenchmarkETagCacheMemory measures what the cache keeps for a fleet's resyncs: every read of a
-// repository with two environments (ci, production), with GitHub's own example answers
-// (testdata/resync-answers.json) made distinct per repository and environment, and a weak ETag each.
-func BenchmarkETagCacheMemory(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "resync-answers.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var fixture struct {
-		Answers map[string]json.RawMessage `json:"answers"`
-	}
-	if err := json.Unmarshal(raw, &fixture); err != nil {
-		b.Fatal(err)
-	}
-	const repos = 1000
-	type read struct{ path, body string }
-	reads := func(i int) []read {
-		owner, repo, id := "acme", fmt.Sprintf("svc-%04d", i), strconv.Itoa(100000+i)
-		var out []read
-		for route, body := range fixture.Answers {
-			envs := []string{""}
-			if strings.Contains(route, "{environment_name}") {
-				envs = []string{"ci", "production"}
-			}
-			for _, env := range envs {
-				p := strings.NewReplacer("{owner}", owner, "{repo}", repo, "{repository_id}", id, "{environment_name}", env).
-					Replace(strings.TrimPrefix(route, "GET "))
-				bd := strings.NewReplacer("octocat/Hello-World", owner+"/"+repo, "Hello-World", repo, "1296269", id,
-					"staging", env).Replace(string(body))
-				out = append(out, read{p, bd})
-			}
-		}
-		return out
-	}
-	var entries int
-	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		c := newETagCache(0, 1<<30)
-		for i := range repos {
-			for _, r := range reads(i) {
-				u := "https://api.github.com" + r.path
-				req, _ := http.NewRequest(http.MethodGet, u, nil)
-				req.Header.Set("Accept", "application/vnd.github.v3+json")
-				h := http.Header{}
-				h.Set("Content-Type", "application/json; charset=utf-8")
-				h.Set("ETag", fmt.Sprintf(`W/"%064x"`, i*31+len(r.path)))
-				h.Set("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT")
-				h.Set("X-GitHub-Request-Id", "CAFE:1234:5678:9ABC:DEF0")
-				c.put(&cacheEntry{key: cacheKey(req), path: req.URL.EscapedPath(), etag: h.Get("ETag"), header: h, body: []byte(r.body)})
-			}
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		entries = len(c.entries)
-		var stored int
-		for _, el := range c.entries {
-			stored += len(el.Value.(*cacheEntry).body)
-		}
-		b.ReportMetric(float64(stored)/repos, "stored-body-B/repo")
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/repos, "heap-B/repo")
-		b.ReportMetric(float64(c.bytes)/repos, "counted-B/repo")
-		runtime.KeepAlive(c)
-	}
-	b.ReportMetric(float64(entries)/repos, "entries/repo")
-	var raw0 int
-	for _, r := range reads(0) {
-		raw0 += len(r.body)
-	}
-	b.ReportMetric(float64(raw0), "body-B/repo")
 }

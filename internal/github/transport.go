@@ -25,7 +25,8 @@ const tokenRoute = "/app/installations/{installation_id}/access_tokens"
 //
 //  1. fail fast with *RateLimitError while a rate-limit hold lasts, without touching the network;
 //  2. wait for the identity's single request slot (GitHub asks clients not to send concurrent requests);
-//  3. make GETs conditional on a cached ETag, and answer a 304 with the cached body as a 200;
+//  3. make GETs conditional on a cached ETag, and answer a 304 with the cached body as a 200; a 200's
+//     body is first cut to the shape the caller decodes (shape.go), and that is what is cached;
 //  4. send through next, which adds the credentials;
 //  5. read x-ratelimit-* and hold the identity when the primary limit runs low or GitHub says a
 //     primary or secondary limit is hit;
@@ -117,6 +118,9 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case code >= 200 && code < 300:
 		t.count(method, route, strconv.Itoa(code))
 		stripRateHeaders(resp.Header)
+		if method == http.MethodGet && code == http.StatusOK {
+			body = cutToShape(answerType(req.Context()), resp.Header.Get("Content-Type"), body)
+		}
 		if etag := resp.Header.Get("ETag"); method == http.MethodGet && code == http.StatusOK && etag != "" {
 			t.id.cache.put(&cacheEntry{key: key, path: req.URL.EscapedPath(), etag: etag, header: resp.Header.Clone(), body: body})
 		}
