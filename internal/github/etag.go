@@ -40,9 +40,10 @@ type cacheEntry struct {
 	path string
 	etag string
 	// header is the 200's headers as the transport hands them over; put keeps only what a replay needs
-	// (kept, in keptHeaders' order) and drops the map, several hundred bytes an entry.
+	// (kept, in keptHeaders' order, each header's first value) and drops the map, several hundred bytes
+	// an entry.
 	header http.Header
-	kept   [len(keptHeaders)][]string
+	kept   [len(keptHeaders)]string
 	// body is the answer's body, DEFLATE-compressed when deflated (GitHub's JSON shrinks several times),
 	// in a slice of exactly its length; rawLen is its length uncompressed.
 	body     []byte
@@ -138,22 +139,15 @@ var keptHeaders = [...]string{"Content-Type", "Link", "Last-Modified"}
 // jsonContentType is GitHub's content type for nearly every answer; entries share this one string.
 const jsonContentType = "application/json; charset=utf-8"
 
-// keep moves what a replay needs out of e.header, and lets the path share the key's bytes.
+// keep moves what a replay needs out of e.header, and lets the path share the key's bytes. GitHub sends
+// each of the kept headers once.
 func (e *cacheEntry) keep() {
 	for i, h := range keptHeaders {
-		vs := e.header.Values(h)
-		if len(vs) == 0 {
-			continue
+		v := e.header.Get(h)
+		if v == jsonContentType {
+			v = jsonContentType
 		}
-		// A new slice: net/textproto cuts every header's []string out of one array, which the original
-		// slice would keep alive with all the headers it was not kept for. The strings are each their own.
-		kept := append([]string(nil), vs...)
-		for j, v := range kept {
-			if v == jsonContentType {
-				kept[j] = jsonContentType
-			}
-		}
-		e.kept[i] = kept
+		e.kept[i] = v
 	}
 	e.header = nil
 	if i := strings.Index(e.key, e.path); i >= 0 {
@@ -165,8 +159,8 @@ func (e *cacheEntry) keep() {
 func (e *cacheEntry) replayHeader() http.Header {
 	h := make(http.Header, len(keptHeaders)+1)
 	for i, name := range keptHeaders {
-		if vs := e.kept[i]; len(vs) > 0 {
-			h[name] = append([]string(nil), vs...)
+		if v := e.kept[i]; v != "" {
+			h[name] = []string{v}
 		}
 	}
 	if e.etag != "" {
@@ -178,11 +172,9 @@ func (e *cacheEntry) replayHeader() http.Header {
 // size is what an entry counts against the byte bound.
 func (e *cacheEntry) size() int {
 	n := len(e.body) + len(e.key) + len(e.etag) + entryOverhead
-	for _, vs := range e.kept {
-		for _, v := range vs {
-			if v != jsonContentType {
-				n += len(v)
-			}
+	for _, v := range e.kept {
+		if v != jsonContentType {
+			n += len(v)
 		}
 	}
 	return n
@@ -222,11 +214,18 @@ func newETagCache(maxEntries int, maxBytes ...int) *etagCache {
 	return &etagCache{max: max(maxEntries, 0), maxBytes: b, order: list.New(), audit: list.New(), entries: map[string]*list.Element{}}
 }
 
-// cacheKey identifies a GET: the full URL with its query (pages differ) and the Accept header (raw and
-// JSON representations of a file differ).
+// cacheKey identifies a GET: the full URL with its query (pages differ; the host too, should a redirect
+// lead elsewhere) and, unless it is go-github's usual one, the Accept header (raw and JSON representations
+// of a file differ). A NUL, which no URL holds, separates them.
 func cacheKey(r *http.Request) string {
-	return r.URL.String() + "\x00" + r.Header.Get("Accept")
+	if accept := r.Header.Get("Accept"); accept != defaultAccept {
+		return r.URL.String() + "\x00" + accept
+	}
+	return r.URL.String()
 }
+
+// defaultAccept is the Accept header go-github sends unless a call asks for another.
+const defaultAccept = "application/vnd.github.v3+json"
 
 func (c *etagCache) get(key string) *cacheEntry {
 	c.mu.Lock()

@@ -80,3 +80,36 @@ func BenchmarkETagReplay(b *testing.B) {
 	b.ReportMetric(float64(len(e.body)), "stored-bytes")
 	b.ReportMetric(float64(len(body)), "body-bytes")
 }
+
+// No two different GETs share a cache entry: not the raw and JSON representations of a file, not the
+// same path on another host, not another page.
+func TestCacheKeyTellsRequestsApart(t *testing.T) {
+	req := func(url, accept string) *http.Request {
+		r, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
+		return r
+	}
+	const api = "https://api.github.com/repos/acme/web/contents/.github/workflows/ci.yml"
+	reqs := []*http.Request{
+		req(api, defaultAccept),
+		req(api, "application/vnd.github.raw"),
+		req(api, ""),
+		req("https://api.github.example/repos/acme/web/contents/.github/workflows/ci.yml", defaultAccept),
+		req("https://api.github.com/repos/acme/web/contents/.github/workflows/ci.yml?ref=main", defaultAccept),
+		req("https://api.github.com/orgs/acme/repos?per_page=100&page=1", defaultAccept),
+		req("https://api.github.com/orgs/acme/repos?per_page=100&page=2", defaultAccept),
+	}
+	seen := map[string]int{}
+	for i, r := range reqs {
+		k := cacheKey(r)
+		if j, ok := seen[k]; ok {
+			t.Errorf("requests %d and %d (%s, Accept %q) share the key %q", j, i, r.URL, r.Header.Get("Accept"), k)
+		}
+		seen[k] = i
+	}
+}
