@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -76,8 +77,13 @@ func (e *Env) startOperator(ctx context.Context, o OperatorOptions) (ctrl.Manage
 		}
 	}
 	lease, renew, retry := 2*time.Second, time.Second, 200*time.Millisecond
+	// The manager's scheme is cmd/main.go's, so a kind it uses but does not register fails here too.
+	scheme := apiruntime.NewScheme()
+	if err := controller.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                  e.Scheme,
+		Scheme:                  scheme,
 		Cache:                   controller.SecretSafeCacheOptions(cacheOpts),
 		LeaderElection:          o.LeaderElectionID != "",
 		LeaderElectionID:        o.LeaderElectionID,
