@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultCacheBytes bounds what an identity's ETag cache holds (bodies and the headers kept with them).
@@ -54,12 +55,18 @@ type cacheEntry struct {
 // One DEFLATE writer for every cache, and a pool of readers. A writer holds about 1 MiB of state
 // (compress/flate allocates its hash tables whatever the level), so a pool of them, one per reconcile in
 // flight and kept across a garbage collection, held 3.4 MiB of a 1,000-repository manager's 32 MiB heap;
-// compressing one answer takes microseconds, so sharing one costs nothing measurable.
+// compressing one answer takes microseconds, so sharing one costs nothing measurable. A fleet in its
+// steady state is answered 304s and compresses nothing, so the writer is dropped after deflaterIdle
+// unused and made again when an answer comes.
 var (
-	deflaterMu sync.Mutex
-	deflater   *flate.Writer
-	inflaters  = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+	deflaterMu    sync.Mutex
+	deflater      *flate.Writer
+	deflaterTimer *time.Timer
+	inflaters     = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
 )
+
+// deflaterIdle is how long the shared writer is kept unused (a variable for its test).
+var deflaterIdle = time.Minute
 
 // deflate compresses body with the shared writer.
 func deflate(body []byte) ([]byte, error) {
@@ -76,6 +83,11 @@ func deflate(body []byte) ([]byte, error) {
 	} else {
 		deflater.Reset(&buf)
 	}
+	if deflaterTimer == nil {
+		deflaterTimer = time.AfterFunc(deflaterIdle, dropDeflater)
+	} else {
+		deflaterTimer.Reset(deflaterIdle)
+	}
 	if _, err := deflater.Write(body); err != nil {
 		return nil, err
 	}
@@ -83,6 +95,13 @@ func deflate(body []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// dropDeflater lets the shared writer go.
+func dropDeflater() {
+	deflaterMu.Lock()
+	defer deflaterMu.Unlock()
+	deflater = nil
 }
 
 // compact stores body in the entry as compactly as it goes: compressed if that saves at least a tenth,

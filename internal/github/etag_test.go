@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 )
@@ -111,5 +112,28 @@ func TestCacheKeyTellsRequestsApart(t *testing.T) {
 			t.Errorf("requests %d and %d (%s, Accept %q) share the key %q", j, i, r.URL, r.Header.Get("Accept"), k)
 		}
 		seen[k] = i
+	}
+}
+
+// The shared DEFLATE writer (about 1 MiB) is let go once no answer has come for deflaterIdle, and made
+// again for the next one; entries compressed before and after inflate to what was stored.
+func TestDeflaterIsDroppedWhenIdle(t *testing.T) {
+	g := NewWithT(t)
+	idle := deflaterIdle
+	deflaterIdle = 20 * time.Millisecond
+	t.Cleanup(func() { deflaterIdle = idle })
+	body := []byte(strings.Repeat(`{"name":"svc","url":"https://api.github.com/repos/acme/svc"},`, 50))
+	c := newETagCache(0)
+	c.put(&cacheEntry{key: "a", path: "/a", etag: `"a"`, header: http.Header{}, body: body})
+	held := func() bool { deflaterMu.Lock(); defer deflaterMu.Unlock(); return deflater != nil }
+	g.Expect(held()).To(BeTrue())
+	g.Eventually(held).WithTimeout(2 * time.Second).Should(BeFalse())
+	c.put(&cacheEntry{key: "b", path: "/b", etag: `"b"`, header: http.Header{}, body: body})
+	for _, k := range []string{"a", "b"} {
+		e := c.get(k)
+		g.Expect(e.deflated).To(BeTrue(), k)
+		got, err := e.content()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got).To(Equal(body), k)
 	}
 }
