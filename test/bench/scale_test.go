@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -56,8 +57,8 @@ import (
 // It reports: cold start to all Ready, requests and points per pipeline, the peak points in any minute
 // (must stay under the 900 budget), secondary-limit 403s, steady-state charged (non-304) requests per
 // repository per GitHub hour and their share of the identity's primary budget, the Secrets read and
-// skipped in the steady state, the fan-out of the rotation, and the manager process's RSS (peak and
-// at the end).
+// skipped in the steady state, the fan-out of the rotation, the manager process's RSS (peak and
+// at the end), and its CPU time: in the steady state per GitHub hour, and over the whole run.
 func BenchmarkFleetScale(b *testing.B) {
 	repos := envInt("SCALE_REPOS", 1000)
 	factor := envInt("SCALE_FACTOR", 10)
@@ -171,8 +172,10 @@ func BenchmarkFleetScale(b *testing.B) {
 	settleReqs := sim.Requests()[len(coldReqs):]
 	sim.ResetRequests()
 	metricsBefore := scrape(ctx, b, mgr)
+	cpuBefore := processCPU(b, mgr.Pid())
 	time.Sleep(steady)
 	steadyReqs := sim.Requests()
+	steadyCPU := processCPU(b, mgr.Pid()) - cpuBefore
 	metricsAfter := scrape(ctx, b, mgr)
 	if dir := os.Getenv("SCALE_PROFILE_DIR"); dir != "" {
 		saveProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(dir, "manager-heap-"+identity+".pprof"))
@@ -245,6 +248,9 @@ func BenchmarkFleetScale(b *testing.B) {
 	b.ReportMetric(mem.total, "manager-rss-MiB")
 	b.ReportMetric(mem.anon, "manager-rss-anon-MiB")
 	b.ReportMetric(mem.file, "manager-rss-file-MiB")
+	// The steady state's CPU is for one GitHub hour of work, done in steady real time.
+	b.ReportMetric(steadyCPU.Seconds()/githubHours, "manager-steady-cpu-s/github-h")
+	b.ReportMetric(processCPU(b, mgr.Pid()).Seconds(), "manager-cpu-s")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -291,6 +297,20 @@ func waitSetReady(b *testing.B, k8s client.Client, key client.ObjectKey, repos i
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// processCPU is the CPU time (user and system) a process has used, from /proc/PID/stat.
+func processCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	must(b, err)
+	// The command name, in parentheses, may hold spaces; the fields after it are numbered from 3.
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	utime, err := strconv.ParseInt(fields[11], 10, 64)
+	must(b, err)
+	stime, err := strconv.ParseInt(fields[12], 10, 64)
+	must(b, err)
+	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux the bench runs on
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
 // processMemory is a process's resident set, in MiB: the peak (the kernel's high-water mark), and at the
