@@ -244,7 +244,7 @@ func (r *SecurePipelineSetReconciler) reconcileSetDelete(ctx context.Context, se
 		}
 	}
 	if len(children) > 0 {
-		// The children's deletions wake the set through the Owns watch; this is a safety net.
+		// The children's deletions wake the set through its watch of them (set_watch.go); this is a safety net.
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	}
 	r.mu.Lock()
@@ -275,7 +275,8 @@ func (r *SecurePipelineSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.listings = map[types.UID]*setListing{}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&civ1alpha1.SecurePipelineSet{}, builder.WithPredicates(pipelineChanged())).
-		Owns(&civ1alpha1.SecurePipeline{}).
+		// Owns, but a set counts its children at most once per setRecountDelay (set_watch.go).
+		Watches(&civ1alpha1.SecurePipeline{}, childChanges(setRecountDelay)).
 		Watches(&civ1alpha1.SecurePipeline{}, handler.EnqueueRequestsFromMapFunc(r.setsForRepositoryOwner),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc:  func(event.CreateEvent) bool { return false },
