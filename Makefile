@@ -172,9 +172,9 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 ##@ Build
 
 .PHONY: build
-build: ## Build the manager, the audit CLI and the GitHub simulator into bin/.
-	go build -tags "$(GO_BUILD_TAGS)" -o bin/manager ./cmd
-	go build -tags "$(GO_BUILD_TAGS)" -o bin/securepipeline ./cmd/securepipeline
+build: ## Build the manager, the audit CLI and the GitHub simulator into bin/ (the first two static, as the Dockerfile builds them).
+	CGO_ENABLED=0 go build -tags "$(GO_BUILD_TAGS)" -o bin/manager ./cmd
+	CGO_ENABLED=0 go build -tags "$(GO_BUILD_TAGS)" -o bin/securepipeline ./cmd/securepipeline
 	go build -o bin/githubsim ./test/githubsim/cmd/githubsim
 
 .PHONY: run
