@@ -120,6 +120,7 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		stripRateHeaders(resp.Header)
 		if method == http.MethodGet && code == http.StatusOK {
 			body = cutToShape(answerType(req.Context()), resp.Header.Get("Content-Type"), body)
+			resp.Header.Del("Content-Length") // GitHub's, of the whole answer; ContentLength is set below
 		}
 		if etag := resp.Header.Get("ETag"); method == http.MethodGet && code == http.StatusOK && etag != "" {
 			t.id.cache.put(&cacheEntry{key: key, path: req.URL.EscapedPath(), etag: etag, header: resp.Header.Clone(), body: body})
