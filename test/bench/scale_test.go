@@ -52,7 +52,7 @@ import (
 // creation reads in full what creation wrote); SCALE_STEADY (default one GitHub hour) of steady state, with
 // nothing changed; then one rotation of the shared registry Secret, until every repository has it.
 //
-// SCALE_MANAGER_GOMEMLIMIT, if set, is the manager's GOMEMLIMIT.
+// SCALE_MANAGER_GOMEMLIMIT and SCALE_MANAGER_GOGC, if set, are the manager's GOMEMLIMIT and GOGC.
 //
 // It reports: cold start to all Ready, requests and points per pipeline, the peak points in any minute
 // (must stay under the 900 budget), secondary-limit 403s, steady-state charged (non-304) requests per
@@ -123,10 +123,13 @@ func BenchmarkFleetScale(b *testing.B) {
 
 	pprofAddr, err := harness.FreeAddr()
 	must(b, err)
-	if limit := os.Getenv("SCALE_MANAGER_GOMEMLIMIT"); limit != "" {
-		// The manager inherits the environment; this process read GOMEMLIMIT when it started.
-		must(b, os.Setenv("GOMEMLIMIT", limit))
-		defer func() { _ = os.Unsetenv("GOMEMLIMIT") }()
+	for _, name := range []string{"GOMEMLIMIT", "GOGC"} {
+		if v := os.Getenv("SCALE_MANAGER_" + name); v != "" {
+			// The manager inherits the environment (the control plane has started already); this
+			// process read its own when it started.
+			must(b, os.Setenv(name, v))
+			defer func() { _ = os.Unsetenv(name) }()
+		}
 	}
 	mgr, err := h.StartManager(ctx, sim.URL(),
 		"--zap-devel=false", "--zap-log-level=info", "--pprof-bind-address="+pprofAddr,
