@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"mime"
 	"reflect"
+	"strings"
 )
 
 // A GET's answer is cut to its shape: what the Go type it is decoded into reads of it. GitHub's answers
@@ -60,5 +61,5 @@ func isJSON(contentType string) bool {
 	if err != nil {
 		return false
 	}
-	return mt == "application/json" || (len(mt) > len("+json") && mt[len(mt)-len("+json"):] == "+json")
+	return mt == "application/json" || (mt != "+json" && strings.HasSuffix(mt, "+json"))
 }
