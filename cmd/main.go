@@ -79,6 +79,7 @@ func main() {
 	var syncPeriod time.Duration
 	var maxConcurrentReconciles, githubCacheBytes, githubPointsPerMinute int
 	var memoryLimitRatio float64
+	var pageReleaseInterval time.Duration
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -125,6 +126,10 @@ func main() {
 	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9,
 		"Sets the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that "+
 			"the garbage collector works harder before the manager is killed; GOMEMLIMIT, if set, wins; 0 turns it off.")
+	flag.DurationVar(&pageReleaseInterval, "executable-page-release-interval", 10*time.Minute,
+		"How often the manager gives the kernel back the pages of its own executable it has resident (code that "+
+			"only start-up or a cold start ran stays resident otherwise); the pages still in use come back at "+
+			"their next use. 0 turns it off. Linux only.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics and webhook servers")
 	opts := zap.Options{
@@ -307,6 +312,11 @@ func main() {
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		setupLog.Error(err, "Failed to set up ready check")
+		os.Exit(1)
+	}
+
+	if err := mgr.Add(memlimit.PageReleaser{Interval: pageReleaseInterval, Log: ctrl.Log.WithName("memory")}); err != nil {
+		setupLog.Error(err, "Failed to set up the executable's page release")
 		os.Exit(1)
 	}
 
