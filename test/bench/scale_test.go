@@ -125,9 +125,7 @@ func BenchmarkFleetScale(b *testing.B) {
 	pprofAddr, err := harness.FreeAddr()
 	must(b, err)
 	// config/manager/manager.yaml runs the manager with GOGC=50: measure what it deploys.
-	managerEnv := map[string]string{"GOMEMLIMIT": "", "GOGC": "50"}
-	for _, name := range []string{"GOMEMLIMIT", "GOGC"} {
-		v := managerEnv[name]
+	for name, v := range map[string]string{"GOMEMLIMIT": "", "GOGC": "50"} {
 		if s, ok := os.LookupEnv("SCALE_MANAGER_" + name); ok {
 			v = s
 		}
