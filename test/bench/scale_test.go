@@ -55,11 +55,15 @@ import (
 // SCALE_MANAGER_GOMEMLIMIT and SCALE_MANAGER_GOGC, if set, are the manager's GOMEMLIMIT and GOGC; GOGC is
 // 50 otherwise, as config/manager deploys it (SCALE_MANAGER_GOGC=100 measures Go's default).
 //
+// SCALE_PROFILE_DIR, if set, is where the manager's heap profiles (at the end of the steady state, and at each
+// phase's largest resident set), its smaps and its resident set's time series go; only then does the
+// manager serve pprof.
+//
 // It reports: cold start to all Ready, requests and points per pipeline, the peak points in any minute
 // (must stay under the 900 budget), secondary-limit 403s, steady-state charged (non-304) requests per
 // repository per GitHub hour and their share of the identity's primary budget, the Secrets read and
 // skipped in the steady state, the fan-out of the rotation, the manager process's RSS (peak and
-// at the end), and its CPU time: in the steady state per GitHub hour, and over the whole run.
+// at the end, and each phase's largest), and its CPU time: in the steady state per GitHub hour, and over the whole run.
 func BenchmarkFleetScale(b *testing.B) {
 	repos := envInt("SCALE_REPOS", 1000)
 	factor := envInt("SCALE_FACTOR", 10)
@@ -122,8 +126,20 @@ func BenchmarkFleetScale(b *testing.B) {
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig("bot", "initial")},
 	}))
 
-	pprofAddr, err := harness.FreeAddr()
-	must(b, err)
+	// The manager serves pprof only when profiles are asked for: config/manager serves none, and without
+	// it the manager keeps no heap profile (cmd/main.go).
+	profileDir := os.Getenv("SCALE_PROFILE_DIR")
+	flags := []string{"--zap-devel=false", "--zap-log-level=info",
+		"--sync-period=" + scaled(syncPeriod).String(),
+		"--github-points-per-minute=" + strconv.Itoa(perMinute*factor),
+		"--max-concurrent-reconciles=" + strconv.Itoa(maxConcurrentReconciles)}
+	pprofAddr := ""
+	if profileDir != "" {
+		must(b, os.MkdirAll(profileDir, 0o755))
+		pprofAddr, err = harness.FreeAddr()
+		must(b, err)
+		flags = append(flags, "--pprof-bind-address="+pprofAddr)
+	}
 	// config/manager/manager.yaml runs the manager with GOGC=50: measure what it deploys.
 	for name, v := range map[string]string{"GOMEMLIMIT": "", "GOGC": "50"} {
 		if s, ok := os.LookupEnv("SCALE_MANAGER_" + name); ok {
@@ -136,13 +152,22 @@ func BenchmarkFleetScale(b *testing.B) {
 			defer func() { _ = os.Unsetenv(name) }()
 		}
 	}
-	mgr, err := h.StartManager(ctx, sim.URL(),
-		"--zap-devel=false", "--zap-log-level=info", "--pprof-bind-address="+pprofAddr,
-		"--sync-period="+scaled(syncPeriod).String(),
-		"--github-points-per-minute="+strconv.Itoa(perMinute*factor),
-		"--max-concurrent-reconciles="+strconv.Itoa(maxConcurrentReconciles))
+	mgr, err := h.StartManager(ctx, sim.URL(), flags...)
 	must(b, err)
-	rss := watchRSS(ctx, mgr.Pid())
+	var onPeak func(string)
+	if profileDir != "" {
+		// What the heap held when the resident set peaked, with the runtime's own account of its memory.
+		onPeak = func(phase string) {
+			if resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?debug=1"); err == nil {
+				if body, err := io.ReadAll(resp.Body); err == nil {
+					_ = os.WriteFile(filepath.Join(profileDir, "manager-heap-peak-"+identity+"-"+phase+".txt"), body, 0o600)
+				}
+				_ = resp.Body.Close()
+			}
+		}
+	}
+	rss := watchRSS(ctx, mgr.Pid(), onPeak)
+	rss.enter("cold")
 
 	set := &civ1alpha1.SecurePipelineSet{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fleet"},
@@ -174,18 +199,20 @@ func BenchmarkFleetScale(b *testing.B) {
 	b.Logf("cold start: %d repositories Ready in %s (%d GitHub requests)", repos, cold.Round(time.Second), len(coldReqs))
 	b.Logf("cold-start requests:\n%s", breakdown(coldReqs))
 
+	rss.enter("settle")
 	// Settling: the first resync after creation reads in full what creation wrote (a write drops the
 	// cached reads it changed); two sync periods (with their jitter) pass before the steady state counts.
 	time.Sleep(scaled(syncPeriod) * 22 / 10)
 	settleReqs := sim.Requests()[len(coldReqs):]
 	sim.ResetRequests()
+	rss.enter("steady")
 	metricsBefore := scrape(ctx, b, mgr)
 	cpuBefore := processCPU(b, mgr.Pid())
 	time.Sleep(steady)
 	steadyReqs := sim.Requests()
 	steadyCPU := processCPU(b, mgr.Pid()) - cpuBefore
 	metricsAfter := scrape(ctx, b, mgr)
-	if dir := os.Getenv("SCALE_PROFILE_DIR"); dir != "" {
+	if dir := profileDir; dir != "" {
 		saveProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(dir, "manager-heap-"+identity+".pprof"))
 		// Which mappings the resident pages belong to (the binary's text and tables, or the heap).
 		smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", mgr.Pid()))
@@ -209,6 +236,7 @@ func BenchmarkFleetScale(b *testing.B) {
 
 	// Fan-out: one rotation of the shared Secret reaches every repository.
 	sim.ResetRequests()
+	rss.enter("fan-out")
 	s := &corev1.Secret{}
 	must(b, k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shared-registry"}, s))
 	s.Data = map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig("bot", "rotated")}
@@ -239,7 +267,11 @@ func BenchmarkFleetScale(b *testing.B) {
 			forbidden++
 		}
 	}
-	mem := rss()
+	mem := rss.latest()
+	b.Logf("the manager's resident set by phase:\n%s", rss.report())
+	if profileDir != "" {
+		must(b, os.WriteFile(filepath.Join(profileDir, "manager-rss-"+identity+".tsv"), rss.samples(), 0o600))
+	}
 	f := float64(factor)
 	b.ReportMetric(cold.Seconds()*f/60, "cold-start-github-min")
 	b.ReportMetric(float64(len(coldReqs))/float64(repos), "cold-req/pipeline")
@@ -259,6 +291,10 @@ func BenchmarkFleetScale(b *testing.B) {
 	// The steady state's CPU is for one GitHub hour of work, done in steady real time.
 	b.ReportMetric(steadyCPU.Seconds()/githubHours, "manager-steady-cpu-s/github-h")
 	b.ReportMetric(processCPU(b, mgr.Pid()).Seconds(), "manager-cpu-s")
+	minor, major, readBytes := processFaults(b, mgr.Pid())
+	b.ReportMetric(float64(minor), "manager-minor-faults")
+	b.ReportMetric(float64(major), "manager-major-faults")
+	b.ReportMetric(float64(readBytes)/(1<<20), "manager-read-MiB")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -321,15 +357,48 @@ func processCPU(b *testing.B, pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
+// processFaults is how many page faults a process has taken (minor: the page was in memory, e.g. the page
+// cache; major: it was read from disk), from /proc/PID/stat, and the bytes it has had read from storage
+// (/proc/PID/io): what giving back the binary's pages costs when they come back.
+func processFaults(b *testing.B, pid int) (minor, major, readBytes int64) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	must(b, err)
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	minor, err = strconv.ParseInt(fields[7], 10, 64)
+	must(b, err)
+	major, err = strconv.ParseInt(fields[9], 10, 64)
+	must(b, err)
+	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		for _, l := range strings.Split(string(io), "\n") {
+			if v, ok := strings.CutPrefix(l, "read_bytes: "); ok {
+				readBytes, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return minor, major, readBytes
+}
+
 // processMemory is a process's resident set, in MiB: the peak (the kernel's high-water mark), and at the
 // end its total, anonymous (heap, stacks) and file-backed (the binary's pages, shared and reclaimable) parts.
 type processMemory struct{ peak, total, anon, file float64 }
 
-// watchRSS samples a process's memory every second until ctx ends; the function it returns gives the
-// latest sample and the peak.
-func watchRSS(ctx context.Context, pid int) func() processMemory {
-	var mu sync.Mutex
-	var last processMemory
+// rssWatch samples a process's memory every second until its context ends, and keeps, per phase of the
+// run, the sample with the largest total: what made the peak (heap or the binary's pages, and when).
+type rssWatch struct {
+	mu     sync.Mutex
+	last   processMemory
+	phase  string
+	order  []string
+	top    map[string]processMemory
+	series bytes.Buffer // seconds since start, phase, total, anon, file
+	// onPeak, if set, is called (in its own goroutine, at most every 30 s) when a phase after the first
+	// reaches a new peak.
+	onPeak   func(phase string)
+	lastPeak time.Time
+}
+
+func watchRSS(ctx context.Context, pid int, onPeak func(phase string)) *rssWatch {
+	w := &rssWatch{phase: "start", order: []string{"start"}, top: map[string]processMemory{}, onPeak: onPeak}
 	read := func() (processMemory, bool) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
@@ -356,21 +425,62 @@ func watchRSS(ctx context.Context, pid int) func() processMemory {
 		}
 		return m, true
 	}
+	start := time.Now()
 	go func() {
 		for ctx.Err() == nil {
 			if m, ok := read(); ok {
-				mu.Lock()
-				last = m
-				mu.Unlock()
+				w.mu.Lock()
+				w.last = m
+				fmt.Fprintf(&w.series, "%.0f\t%s\t%.1f\t%.1f\t%.1f\n", time.Since(start).Seconds(), w.phase, m.total, m.anon, m.file)
+				newPeak := m.total > w.top[w.phase].total
+				if newPeak {
+					w.top[w.phase] = m
+				}
+				call := newPeak && w.onPeak != nil && w.phase != w.order[0] && time.Since(w.lastPeak) > 30*time.Second
+				if call {
+					w.lastPeak = time.Now()
+					go w.onPeak(w.phase)
+				}
+				w.mu.Unlock()
 			}
 			time.Sleep(time.Second)
 		}
 	}()
-	return func() processMemory {
-		mu.Lock()
-		defer mu.Unlock()
-		return last
+	return w
+}
+
+// enter starts a phase of the run.
+func (w *rssWatch) enter(phase string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.phase = phase
+	w.order = append(w.order, phase)
+}
+
+// latest is the last sample, with the kernel's high-water mark.
+func (w *rssWatch) latest() processMemory {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last
+}
+
+// samples is the time series so far, tab-separated.
+func (w *rssWatch) samples() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.series.Bytes())
+}
+
+// report says, per phase, the largest resident set seen and what it was made of.
+func (w *rssWatch) report() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out strings.Builder
+	for _, p := range w.order {
+		m := w.top[p]
+		fmt.Fprintf(&out, "  %-8s largest RSS %.1f MiB (anon %.1f, file %.1f)\n", p, m.total, m.anon, m.file)
 	}
+	return out.String()
 }
 
 // saveProfile fetches a pprof profile of the manager into path.
