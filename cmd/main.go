@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"time"
 
@@ -137,6 +138,12 @@ func main() {
 	}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+
+	if pprofAddr == "" || pprofAddr == "0" {
+		// Nothing can read a heap profile without the pprof server, and keeping one costs the runtime's
+		// table of sampled call stacks: about 2 MiB resident at 1,000 repositories (MemStats.BuckHashSys).
+		goruntime.MemProfileRate = 0
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
