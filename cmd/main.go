@@ -127,7 +127,7 @@ func main() {
 	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9,
 		"Sets the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that "+
 			"the garbage collector works harder before the manager is killed; GOMEMLIMIT, if set, wins; 0 turns it off.")
-	flag.DurationVar(&pageReleaseInterval, "executable-page-release-interval", 2*time.Minute,
+	flag.DurationVar(&pageReleaseInterval, "executable-page-release-interval", 30*time.Second,
 		"How often the manager gives the kernel back the pages of its own executable it has resident (code that "+
 			"only start-up or a cold start ran stays resident otherwise); the pages still in use come back at "+
 			"their next use. 0 turns it off. Linux only.")
