@@ -55,15 +55,17 @@ import (
 // SCALE_MANAGER_GOMEMLIMIT and SCALE_MANAGER_GOGC, if set, are the manager's GOMEMLIMIT and GOGC; GOGC is
 // 50 otherwise, as config/manager deploys it (SCALE_MANAGER_GOGC=100 measures Go's default).
 //
-// SCALE_PROFILE_DIR, if set, is where the manager's heap profiles (at the end of the steady state, and at each
-// phase's largest resident set), its smaps and its resident set's time series go; only then does the
-// manager serve pprof.
+// SCALE_PROFILE_DIR, if set, is where the manager's heap profiles (at the end of the steady state, and at
+// each phase's largest resident set), its smaps and its resident set's time series go; only then does the
+// manager serve pprof. Taking the profiles grows its heap and brings back the binary's pages (the
+// symbols): measure memory without it.
 //
 // It reports: cold start to all Ready, requests and points per pipeline, the peak points in any minute
 // (must stay under the 900 budget), secondary-limit 403s, steady-state charged (non-304) requests per
 // repository per GitHub hour and their share of the identity's primary budget, the Secrets read and
-// skipped in the steady state, the fan-out of the rotation, the manager process's RSS (peak and
-// at the end, and each phase's largest), and its CPU time: in the steady state per GitHub hour, and over the whole run.
+// skipped in the steady state, the fan-out of the rotation, the manager process's RSS (peak, at the end,
+// and each phase's largest), its CPU time (in the steady state per GitHub hour, and over the whole run),
+// and its page faults and reads from storage.
 func BenchmarkFleetScale(b *testing.B) {
 	repos := envInt("SCALE_REPOS", 1000)
 	factor := envInt("SCALE_FACTOR", 10)
@@ -166,8 +168,7 @@ func BenchmarkFleetScale(b *testing.B) {
 			}
 		}
 	}
-	rss := watchRSS(ctx, mgr.Pid(), onPeak)
-	rss.enter("cold")
+	rss := watchRSS(ctx, mgr.Pid(), "cold", onPeak)
 
 	set := &civ1alpha1.SecurePipelineSet{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fleet"},
@@ -212,12 +213,12 @@ func BenchmarkFleetScale(b *testing.B) {
 	steadyReqs := sim.Requests()
 	steadyCPU := processCPU(b, mgr.Pid()) - cpuBefore
 	metricsAfter := scrape(ctx, b, mgr)
-	if dir := profileDir; dir != "" {
-		saveProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(dir, "manager-heap-"+identity+".pprof"))
+	if profileDir != "" {
+		saveProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(profileDir, "manager-heap-"+identity+".pprof"))
 		// Which mappings the resident pages belong to (the binary's text and tables, or the heap).
 		smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", mgr.Pid()))
 		must(b, err)
-		must(b, os.WriteFile(filepath.Join(dir, "manager-smaps-"+identity+".txt"), smaps, 0o600))
+		must(b, os.WriteFile(filepath.Join(profileDir, "manager-smaps-"+identity+".txt"), smaps, 0o600))
 	}
 	charged := 0
 	for _, r := range steadyReqs {
@@ -368,8 +369,8 @@ func processFaults(b *testing.B, pid int) (minor, major, readBytes int64) {
 	must(b, err)
 	major, err = strconv.ParseInt(fields[9], 10, 64)
 	must(b, err)
-	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
-		for _, l := range strings.Split(string(io), "\n") {
+	if counters, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		for _, l := range strings.Split(string(counters), "\n") {
 			if v, ok := strings.CutPrefix(l, "read_bytes: "); ok {
 				readBytes, _ = strconv.ParseInt(v, 10, 64)
 			}
@@ -391,14 +392,14 @@ type rssWatch struct {
 	order  []string
 	top    map[string]processMemory
 	series bytes.Buffer // seconds since start, phase, total, anon, file
-	// onPeak, if set, is called (in its own goroutine, at most every 30 s) when a phase after the first
-	// reaches a new peak.
+	// onPeak, if set, is called (in its own goroutine, at most every 30 s) when a phase reaches a new peak.
 	onPeak   func(phase string)
 	lastPeak time.Time
 }
 
-func watchRSS(ctx context.Context, pid int, onPeak func(phase string)) *rssWatch {
-	w := &rssWatch{phase: "start", order: []string{"start"}, top: map[string]processMemory{}, onPeak: onPeak}
+// watchRSS starts watching pid in its first phase.
+func watchRSS(ctx context.Context, pid int, phase string, onPeak func(phase string)) *rssWatch {
+	w := &rssWatch{phase: phase, order: []string{phase}, top: map[string]processMemory{}, onPeak: onPeak}
 	read := func() (processMemory, bool) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
@@ -436,8 +437,7 @@ func watchRSS(ctx context.Context, pid int, onPeak func(phase string)) *rssWatch
 				if newPeak {
 					w.top[w.phase] = m
 				}
-				call := newPeak && w.onPeak != nil && w.phase != w.order[0] && time.Since(w.lastPeak) > 30*time.Second
-				if call {
+				if newPeak && w.onPeak != nil && time.Since(w.lastPeak) > 30*time.Second {
 					w.lastPeak = time.Now()
 					go w.onPeak(w.phase)
 				}
