@@ -346,29 +346,27 @@ func waitSetReady(b *testing.B, k8s client.Client, key client.ObjectKey, repos i
 
 // processCPU is the CPU time (user and system) a process has used, from /proc/PID/stat.
 func processCPU(b *testing.B, pid int) time.Duration {
+	utime, stime := processStat(b, pid, 14), processStat(b, pid, 15)
+	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux the bench runs on
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
+}
+
+// processStat is field n of /proc/PID/stat, numbered as proc(5) numbers them (utime is 14).
+func processStat(b *testing.B, pid, n int) int64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	must(b, err)
 	// The command name, in parentheses, may hold spaces; the fields after it are numbered from 3.
 	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	utime, err := strconv.ParseInt(fields[11], 10, 64)
+	v, err := strconv.ParseInt(fields[n-3], 10, 64)
 	must(b, err)
-	stime, err := strconv.ParseInt(fields[12], 10, 64)
-	must(b, err)
-	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux the bench runs on
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond
+	return v
 }
 
 // processFaults is how many page faults a process has taken (minor: the page was in memory, e.g. the page
 // cache; major: it was read from disk), from /proc/PID/stat, and the bytes it has had read from storage
 // (/proc/PID/io): what giving back the binary's pages costs when they come back.
 func processFaults(b *testing.B, pid int) (minor, major, readBytes int64) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	must(b, err)
-	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	minor, err = strconv.ParseInt(fields[7], 10, 64)
-	must(b, err)
-	major, err = strconv.ParseInt(fields[9], 10, 64)
-	must(b, err)
+	minor, major = processStat(b, pid, 10), processStat(b, pid, 12)
 	if counters, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
 		for _, l := range strings.Split(string(counters), "\n") {
 			if v, ok := strings.CutPrefix(l, "read_bytes: "); ok {
